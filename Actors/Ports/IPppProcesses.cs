@@ -1,0 +1,34 @@
+using EqlActors.Configuration;
+
+namespace EqlActors.Ports;
+
+/// <summary>What a link's pppd chain (pppd, its <c>exec ssh</c> pty, the remote slirp unit) is started from.</summary>
+public sealed record PppLaunch(int Link, BundleConfig Config);
+
+/// <summary>A running pppd that this service started or adopted.</summary>
+public sealed record PppProcess(int Link, int Pid, string? Interface);
+
+/// <summary>Why pppd ended: its exit code mapped to a reason (pppd(8) EXIT STATUS).</summary>
+public sealed record PppExit(int Link, int Pid, int ExitCode, string Reason, FailureKind Kind);
+
+/// <summary>Callbacks from a pppd chain. Implementations call them from any thread; actors forward them to themselves.</summary>
+public interface IPppEvents
+{
+    void Exited(PppExit exit);
+    /// <summary>pppd reported the interface it got (it may differ from <c>pppN</c>: <c>unit N</c> is a wish).</summary>
+    void InterfaceAssigned(int link, int pid, string ifname);
+    void Output(int link, int pid, string line);
+}
+
+/// <summary>Starting, adopting and stopping pppd chains.</summary>
+public interface IPppProcesses
+{
+    /// <summary>Starts pppd for one link. Throws <see cref="PortException"/> when it cannot even be started.</summary>
+    Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default);
+
+    /// <summary>Finds a pppd this service left running for the link (pppd's linkname pidfile) and watches it.</summary>
+    Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default);
+
+    /// <summary>Ends the whole chain: SIGTERM to its process group, SIGKILL after <paramref name="grace"/>; completes when it is gone.</summary>
+    Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default);
+}

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Reflection;
+
+namespace EqlActors.Host.Cli;
+
+/// <summary>The <c>eqlactors</c> command line: one verb per file, wired here.</summary>
+public static class EqlActorsCli
+{
+    /// <summary>Exit codes shared by every verb, so scripts can tell bad input from a failed run.</summary>
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int InvalidConfiguration = 2;
+    public const int NoDaemon = 3;
+    public const int NotImplemented = 70;
+
+    public static readonly Option<FileInfo?> ConfigOption = new("--config", "-c")
+    {
+        Description = "JSON configuration file (default: /etc/eqlactors/eqlactors.json when present)",
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "EqlActors: a self-healing bundle of pppd <-> ssh <-> slirp links balanced by the Linux EQL driver.");
+        root.Options.Add(ConfigOption);
+
+        root.Subcommands.Add(NotYet("run", "Run the service in the foreground (as systemd does)", 3));
+        root.Subcommands.Add(NotYet("start", "Start the daemon if needed and wait until the bundle is ready", 6));
+        root.Subcommands.Add(NotYet("stop", "Tear the bundle down and stop the daemon", 6));
+        root.Subcommands.Add(NotYet("restart", "Stop, then start", 6));
+        root.Subcommands.Add(NotYet("status", "Show every link, the EQL master and the routes (exit 0: up, 1: down, 3: no daemon)", 6));
+        root.Subcommands.Add(NotYet("simulate", "Run the whole actor tree on the built-in simulated system with injected faults", 3));
+        root.Subcommands.Add(NotYet("doctor", "Check every prerequisite of a real bundle and say how to fix each failure", 6));
+        root.Subcommands.Add(NotYet("provision", "Write host_B's slirp rc files; optionally build a multi-unit slirp there", 6));
+
+        var config = new Command("config", "Validate, show or import configuration");
+        config.Subcommands.Add(NotYet("validate", "Validate the effective configuration", 2));
+        config.Subcommands.Add(NotYet("show", "Print the effective configuration as JSON, secrets masked", 2));
+        config.Subcommands.Add(NotYet("import-rc", "Translate the HOWTO script's rc file into JSON configuration", 2));
+        root.Subcommands.Add(config);
+        return root;
+    }
+
+    public static string Version =>
+        typeof(EqlActorsCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? "unknown";
+
+    // A verb whose issue has not landed says so and fails: none pretends to work.
+    private static Command NotYet(string name, string description, int issue)
+    {
+        var command = new Command(name, description + " [not implemented yet]");
+        command.SetAction(_ =>
+        {
+            Console.Error.WriteLine($"eqlactors {name}: not implemented yet (tracked in issue {issue}).");
+            return NotImplemented;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using EqlActors.Host.Cli;
+
+return await EqlActorsCli.Build().Parse(args).InvokeAsync();
