@@ -1,0 +1,65 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Display;
+
+namespace EqlActors.Host.Hosting;
+
+/// <summary>Serilog set-up shared by every verb that runs actors.</summary>
+public static class Logging
+{
+    // journald stamps and tags each line itself; a terminal user wants the time.
+    private const string TerminalTemplate = "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    private const string JournalTemplate = "{Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3} {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
+
+    public static LogEventLevel ParseLevel(string level) =>
+        Enum.TryParse<LogEventLevel>(level, ignoreCase: true, out var parsed) ? parsed : LogEventLevel.Information;
+
+    /// <summary>
+    /// Console on stderr (stdout is kept for machine-readable output such as <c>--json</c>); plain lines with a
+    /// syslog priority prefix when not on a terminal so that journald files each line at the right level.
+    /// </summary>
+    public static Serilog.Core.Logger Create(LogEventLevel level, string? logFile)
+    {
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.FromLogContext();
+
+        config = Console.IsErrorRedirected
+            ? config.WriteTo.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)))
+            : config.WriteTo.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose);
+
+        if (!string.IsNullOrEmpty(logFile))
+            config = config.WriteTo.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
+
+        return config.CreateLogger();
+    }
+
+    /// <summary>Writes <c>&lt;N&gt;</c> (sd-daemon(3) priority) before each line so journald keeps the level.</summary>
+    private sealed class JournalFriendlySink(MessageTemplateTextFormatter formatter) : Serilog.Core.ILogEventSink
+    {
+        private readonly object _gate = new();
+
+        public void Emit(LogEvent logEvent)
+        {
+            var text = new StringWriter();
+            formatter.Format(logEvent, text);
+            var priority = logEvent.Level switch
+            {
+                LogEventLevel.Fatal => 2,
+                LogEventLevel.Error => 3,
+                LogEventLevel.Warning => 4,
+                LogEventLevel.Information => 6,
+                _ => 7,
+            };
+            var lines = text.ToString().TrimEnd('\n').Split('\n');
+            lock (_gate)
+            {
+                foreach (var line in lines)
+                    Console.Error.Write($"<{priority}>{line}\n");
+                Console.Error.Flush();
+            }
+        }
+    }
+}
