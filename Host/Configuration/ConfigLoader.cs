@@ -51,9 +51,12 @@ public static class ConfigLoader
         string? sourceFile = null;
         if (jsonName is not null && json is not null)
         {
+            // Parsed on its own first, so that a broken file is one error and the other sources still load. The stream
+            // provider is then added directly (not chained: a chained provider hides empty and null values).
             try
             {
-                builder.AddConfiguration(new ConfigurationBuilder().AddJsonStream(new MemoryStream(json)).Build());
+                new ConfigurationBuilder().AddJsonStream(new MemoryStream(json)).Build();
+                builder.AddJsonStream(new MemoryStream(json));
                 sources.Add(new Source(jsonName, null));
                 sourceFile = jsonName;
             }
@@ -271,7 +274,7 @@ public static class ConfigLoader
             }
             if (section.Value is not { } text)
             {
-                if (Exists(Key(path))) Error(path, null, "expects a single value, not a list or an object");
+                if (Exists(Key(path))) Error(path, null, "expects a value, not null or {}");
                 return current;
             }
             if (text.Length == 0) { Error(path, text, "is empty"); return current; }
@@ -285,14 +288,14 @@ public static class ConfigLoader
         private string? Nullable(string path, string? current, Func<string, (string? Value, string? Error)> parse)
         {
             var raw = root.GetSection(Key(path));
-            if (raw.Value is "" && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
+            if (raw.Value is null or "" && Exists(Key(path)) && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
             return Scalar(path, current, parse);
         }
 
         private int? NullableInt(string path, int? current)
         {
             var raw = root.GetSection(Key(path));
-            if (raw.Value is "" or "null" && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
+            if (raw.Value is null or "" or "null" && Exists(Key(path)) && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
             return Scalar<int?>(path, current, s => { var (v, e) = ConfigParse.Int(s); return (v, e); });
         }
 

@@ -39,11 +39,7 @@ public sealed class ShellRc
         {
             if (AsAssignment(words[i]) is not { } a)
             {
-                var hint = text.Contains("FastDownload_SlowUpload", StringComparison.Ordinal)
-                    ? " (set FastDownload_SlowUpload=yes instead: it is imported as singleLink, which runs link 0 alone)"
-                    : text.StartsWith("test ", StringComparison.Ordinal) || text.Contains(" . ", StringComparison.Ordinal)
-                        ? " (to import a file that this line sources, run import-rc on that file)" : "";
-                Problems.Add(new Problem(line, text, "not a variable assignment: shell commands and logic are never executed" + hint));
+                Problems.Add(new Problem(line, text, "not a variable assignment: shell commands and logic are never executed" + Hint(text)));
                 return;
             }
             assignments.Add(a);
@@ -62,6 +58,13 @@ public sealed class ShellRc
             Assignments.Add(new Assignment(line, name, value.ToString(), undefined));
         }
     }
+
+    /// <summary>What to do instead of the HOWTO script's two pieces of shell logic in its configuration block.</summary>
+    private static string Hint(string text) =>
+        text.Contains("FastDownload_SlowUpload", StringComparison.Ordinal)
+            ? "; set FastDownload_SlowUpload=yes instead: it is imported as singleLink, which runs link 0 alone"
+            : text.StartsWith("test ", StringComparison.Ordinal) || text.StartsWith(". ", StringComparison.Ordinal) || text.Contains(" . ", StringComparison.Ordinal)
+                ? "; to import the file this line sources, run import-rc on that file" : "";
 
     private static (string Name, List<Part> Value)? AsAssignment(List<Part> word)
     {
@@ -101,7 +104,8 @@ public sealed class ShellRc
                 catch (Unsupported ex)
                 {
                     SkipLogicalLine();
-                    rc.Problems.Add(new Problem(startLine, Text(startIndex, i), ex.Message));
+                    var text = Text(startIndex, i);
+                    rc.Problems.Add(new Problem(startLine, text, ex.Message + Hint(text)));
                 }
             }
         }
