@@ -82,9 +82,11 @@ public static class ConfigCommand
             }
             var import = RcImporter.Import(text);
             var name = rcFile.Name;
-            foreach (var n in import.Notes) error.WriteLine($"eqlactors: import-rc: {name}:{n.Line}: note: {n.Message}");
-            foreach (var p in import.Problems) error.WriteLine($"eqlactors: import-rc: {name}:{p.Line}: {p.Message}");
-            foreach (var e in import.Errors) error.WriteLine($"eqlactors: import-rc: {name}:{e.Line}: invalid: {e.Message}");
+            var lines = import.Notes.Select(n => (n.Line, Text: "note: " + n.Message))
+                .Concat(import.Problems.Select(p => (p.Line, Text: p.Message)))
+                .Concat(import.Errors.Select(e => (e.Line, Text: "invalid: " + e.Message)))
+                .OrderBy(m => m.Line); // stable: a line's notes, then its problems
+            foreach (var (line, message) in lines) error.WriteLine($"eqlactors: import-rc: {name}:{line}: {message}");
             if (import.Json is not null) output.Write(import.Json);
             if (import.ExitCode == 1)
                 error.WriteLine("eqlactors: import-rc: the JSON above is valid but incomplete: review the lines reported as not imported");
