@@ -19,11 +19,21 @@ public static class EqlActorsCli
         Recursive = true,
     };
 
+    /// <summary>Overrides one configuration key, after the file and the environment: <c>--set ppp.mtu=1400</c> (repeatable).</summary>
+    public static readonly Option<string[]> SetOption = new("--set")
+    {
+        Description = "Override a configuration key: --set key.path=value (repeatable; see docs/configuration.md)",
+        HelpName = "key.path=value",
+        Recursive = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public static RootCommand Build()
     {
         var root = new RootCommand(
             "EqlActors: a self-healing bundle of pppd <-> ssh <-> slirp links balanced by the Linux EQL driver.");
         root.Options.Add(ConfigOption);
+        root.Options.Add(SetOption);
 
         root.Subcommands.Add(NotYet("run", "Run the service in the foreground (as systemd does)", 3));
         root.Subcommands.Add(NotYet("start", "Start the daemon if needed and wait until the bundle is ready", 6));
@@ -34,10 +44,7 @@ public static class EqlActorsCli
         root.Subcommands.Add(NotYet("doctor", "Check every prerequisite of a real bundle and say how to fix each failure", 6));
         root.Subcommands.Add(NotYet("provision", "Write host_B's slirp rc files; optionally build a multi-unit slirp there", 6));
 
-        var config = new Command("config", "Validate, show or import configuration");
-        config.Subcommands.Add(NotYet("validate", "Validate the effective configuration", 2));
-        config.Subcommands.Add(NotYet("show", "Print the effective configuration as JSON, secrets masked", 2));
-        config.Subcommands.Add(NotYet("import-rc", "Translate the HOWTO script's rc file into JSON configuration", 2));
+        var config = ConfigCommand.Build();
         root.Subcommands.Add(config);
         return root;
     }
