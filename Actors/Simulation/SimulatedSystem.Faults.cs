@@ -77,6 +77,8 @@ public sealed partial class SimulatedSystem
     {
         lock (_gate)
         {
+            // With a single slave the driver has no choice to get wrong: there is nothing to stall.
+            if (_slaves.Count < 2) return false;
             if (CurrentChain(link) is not { Interface: { } name } || _slaves.FirstOrDefault(s => s.Name == name) is not { } slave) return false;
             slave.BytesQueued = StalledQueue;
             return true;

@@ -96,12 +96,20 @@ public sealed partial class SimulatedSystem
         var events = chain.Events;
         var exit = new PppExit(chain.Link, chain.PppdPid, code, reason, kind);
         Deliver(() => events.Exited(exit));
+        Forget(chain);
+    }
+
+    // A chain with nothing left alive is history: keeping it would make every scan grow with the run.
+    private void Forget(SimChain chain)
+    {
+        if (!chain.PppdAlive && !chain.SshAlive) _chains.Remove(chain.PppdPid);
     }
 
     private void KillSsh(SimChain chain)
     {
         if (!chain.SshAlive) return;
         chain.SshAlive = false;
+        Forget(chain);
         if (!chain.HoldsUnit) return;
         chain.HoldsUnit = false;
         var unit = _units[chain.Link];

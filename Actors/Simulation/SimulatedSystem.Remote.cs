@@ -103,7 +103,7 @@ public sealed partial class SimulatedSystem
     {
         foreach (var unit in _units.Where(u => u.HolderPid == DeadSession)) DetachUnit(unit);
         // The connection resets once packets flow again: ssh clients left behind by pppd end too.
-        foreach (var chain in _chains.Values.Where(c => !c.PppdAlive && c.SshAlive)) KillSsh(chain);
+        foreach (var chain in _chains.Values.Where(c => !c.PppdAlive && c.SshAlive).ToList()) KillSsh(chain);
     }
 
     private sealed class RemotePort(SimulatedSystem sim) : IRemoteHost

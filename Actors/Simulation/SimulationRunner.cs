@@ -115,6 +115,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         var kindCounts = kinds.ToDictionary(k => k.ToString(), _ => 0);
         var healthyTicks = 0L;
         var ticks = 0L;
+        var misses = 0;
 
         while (clock.Now < hardStop)
         {
@@ -148,7 +149,8 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                     var why = $"fault #{active.Number} ({active.Kind}) on {active.Bundle.Name} link {active.Link} not recovered: {unhealthy[index] ?? "its condition never cleared"}";
                     unrecovered.Add(why);
                     Say(now, why);
-                    active = null;
+                    // The world stays broken: injecting more would only measure the same failure again.
+                    break;
                 }
             }
             else if (injected < run.Faults && now >= nextFaultAt && unhealthy.All(u => u is null))
@@ -159,8 +161,16 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                 var bundle = bundles[random.Next(bundles.Count)];
                 var link = bundle.Config.EffectiveLinks[random.Next(bundle.Config.EffectiveLinks.Length)];
                 var fault = new ActiveFault(injected + 1, kind, bundle, link, now);
-                if (Inject(fault, random))
+                var applied = Inject(fault, random);
+                if (!applied && ++misses > 50)
                 {
+                    // This kind cannot happen in this configuration (a stall needs two slaves): skip it.
+                    plan.Dequeue();
+                    misses = 0;
+                }
+                if (applied)
+                {
+                    misses = 0;
                     plan.Dequeue();
                     injected++;
                     kindCounts[kind.ToString()]++;
