@@ -19,6 +19,10 @@ public sealed class LinkActor : PortActor
     private sealed record InterfaceChanged(LinkChanged Change);
     private sealed record UpTimedOut(int Pid);
     private sealed record ReconcileTick;
+    private sealed record VanishGraceOver(int Pid, string Reason);
+
+    // An interface vanishes a moment before pppd's exit is reported: wait that long for the better reason.
+    private static readonly TimeSpan VanishGrace = TimeSpan.FromSeconds(1);
 
     private sealed class EventsToActor(IActorRef self) : IPppEvents
     {
@@ -136,8 +140,9 @@ public sealed class LinkActor : PortActor
         _ctx.Bundle.Tell(new LinkUp(_ctx.Name, _link, process.Pid, ifname, Now));
         Become(() =>
         {
-            Receive<InterfaceChanged>(m => m.Change.Name == _interface && (!m.Change.Exists || !m.Change.IsUp), m =>
-                Fail(m.Change.Exists ? $"{m.Change.Name} went down while pppd kept running" : $"{m.Change.Name} vanished", false));
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.Exists, m => AwaitExitOrFail($"{m.Change.Name} vanished"));
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.IsUp, m => Fail($"{m.Change.Name} went down while pppd kept running", false));
+            Receive<VanishGraceOver>(m => m.Pid == _process?.Pid, m => Fail(m.Reason, false));
             Receive<ReconcileTick>(_ => CheckInterface());
             HandleExit();
             HandleStop();
@@ -153,8 +158,15 @@ public sealed class LinkActor : PortActor
             if (ifname != _interface) return;
             var up = state.Exists && state.IsUp;
             if (up && _phase == LinkPhase.Starting) EnterUp();
-            else if (!up && _phase == LinkPhase.Up) Fail($"{ifname} is {(state.Exists ? "down" : "gone")} while pppd kept running", false);
+            else if (!state.Exists && _phase == LinkPhase.Up) AwaitExitOrFail($"{ifname} is gone");
+            else if (!up && _phase == LinkPhase.Up) Fail($"{ifname} is down while pppd kept running", false);
         }, ex => _log.Debug("Link {Link}: reading {Interface} failed: {Reason}", _link, ifname, ex.Message));
+    }
+
+    private void AwaitExitOrFail(string reason)
+    {
+        if (_process is not { } process || Timers.IsTimerActive("vanish")) return;
+        Timers.StartSingleTimer("vanish", new VanishGraceOver(process.Pid, reason), VanishGrace);
     }
 
     private void HandleExit()
@@ -172,6 +184,7 @@ public sealed class LinkActor : PortActor
     {
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
+        Timers.Cancel("vanish");
         _log.Warning("Link {Link} down: {Reason}", _link, reason);
         _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now));
         StopChain(() =>
