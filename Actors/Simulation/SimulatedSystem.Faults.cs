@@ -114,6 +114,12 @@ public sealed partial class SimulatedSystem
         lock (_gate) _authRefused = false;
     }
 
+    /// <summary>host_B's slirp is replaced by one built with MAX_INTERFACES=1 (Debian's), or put back.</summary>
+    public void UseSingleUnitSlirp(bool single)
+    {
+        lock (_gate) _singleUnitSlirp = single;
+    }
+
     public IReadOnlyList<SimProcess> Processes
     {
         get

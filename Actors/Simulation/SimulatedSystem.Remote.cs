@@ -22,6 +22,7 @@ public sealed partial class SimulatedSystem
     private int? _mainSlirpPid;
     private bool _rcFiles;
     private bool _authRefused;
+    private bool _singleUnitSlirp;
     private DateTimeOffset _unreachableUntil;
 
     private bool Unreachable => Now < _unreachableUntil;
@@ -42,6 +43,7 @@ public sealed partial class SimulatedSystem
     {
         if (Unreachable) return ($"ssh: connect to host {_config.Remote.Account.Host}: Connection timed out", FailureKind.Transient);
         if (_authRefused) return ($"ssh: {_config.Remote.Account}: Permission denied (publickey)", FailureKind.Permanent);
+        if (_singleUnitSlirp && link > 0) return ($"slirp -l {link}: Unit out of range", FailureKind.Permanent);
         if (!_rcFiles) return ($"slirp: ~/.slirprc-{link} not found, unit {link} has no ppp configuration", FailureKind.Transient);
         return null;
     }
@@ -123,7 +125,9 @@ public sealed partial class SimulatedSystem
         public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Done(() =>
         {
             sim.ThrowIfRemoteRefuses();
-            return new SlirpProbe(true, true, UnitCount, false, "simulated slirp built with FULL_BOLT, MAX_INTERFACES=4");
+            return sim._singleUnitSlirp
+                ? new SlirpProbe(true, true, 1, false, "slirp-fullbolt as Debian ships it, built with MAX_INTERFACES=1 (slirp -l 1: Unit out of range)")
+                : new SlirpProbe(true, true, UnitCount, false, "simulated slirp built with FULL_BOLT, MAX_INTERFACES=4");
         }, sim._gate);
     }
 }

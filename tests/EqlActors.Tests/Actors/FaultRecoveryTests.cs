@@ -139,6 +139,30 @@ public class FaultRecoveryTests : BundleSpec
         AssertInvariants();
     }
 
+    [Fact]
+    public void A_remote_slirp_that_cannot_serve_the_links_is_reported_once_and_no_pppd_is_started()
+    {
+        var events = SubscribeEvents();
+        CreateBundle(start: false);
+        Sim.UseSingleUnitSlirp(true);
+        Bundle.Tell(new StartBundle());
+
+        Advance(TimeSpan.FromMinutes(10));
+
+        var failures = Drain(events).OfType<RemotePreparationFailed>().ToList();
+        var failure = Assert.Single(failures);
+        Assert.True(failure.Permanent);
+        Assert.Contains("MAX_INTERFACES=1", failure.Reason);
+        Assert.Empty(Sim.PppStarts);
+        Assert.All(Status().Links, l => Assert.Equal(LinkPhase.WaitingForGoAhead, l.Phase));
+
+        // slirp rebuilt multi-unit on host_B, then the explicit restart.
+        Sim.UseSingleUnitSlirp(false);
+        Bundle.Tell(new RestartParkedLinks());
+        AdvanceUntilHealthy();
+        AssertInvariants();
+    }
+
     private static bool Run(Action action)
     {
         action();
