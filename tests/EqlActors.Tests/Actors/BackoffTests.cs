@@ -20,10 +20,11 @@ public class BackoffTests : BundleSpec
         var starts = Sim.PppStarts.Skip(from).Where(s => s.Link == 1).Select(s => s.At).ToList();
         Assert.True(starts.Count >= 5, $"only {starts.Count} attempts");
         var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToList();
-        var linkUpMax = TimeSpan.FromSeconds(2.8);
+        // Attach time: 1.5-2.8 s plus 1.2 s for the default configuration's jump host.
+        var linkUpMax = TimeSpan.FromSeconds(2.8 + 1.2);
         for (var n = 0; n < gaps.Count; n++)
         {
-            // Each attempt fails at its attach (<= 2.8 s), then Akka waits min(max, min * 2^k) * (1 + [0, randomFactor]),
+            // Each attempt fails at its attach (<= 4 s), then Akka waits min(max, min * 2^k) * (1 + [0, randomFactor]),
             // k counting failures since the link was last up: the first listed start already followed k = 0.
             var wait = TimeSpan.FromTicks(Math.Min(supervision.MaxBackoff.Ticks, supervision.MinBackoff.Ticks * (1L << Math.Min(n + 1, 20))));
             Assert.True(gaps[n] >= wait, $"gap {n} was {gaps[n]}, backoff {wait}");
@@ -41,5 +42,28 @@ public class BackoffTests : BundleSpec
         // Without the reset the next wait would be the maximum (20 s); with it, the minimum plus one link-up.
         Assert.True(healed < supervision.MinBackoff * 2 + linkUpMax + TimeSpan.FromSeconds(1), $"took {healed}: the backoff was not reset");
         Assert.Equal(restarted + 1, Sim.PppStarts.Count);
+    }
+
+    [Fact]
+    public void A_link_that_exhausts_its_restarts_is_parked_until_restarted()
+    {
+        var events = SubscribeEvents();
+        var supervision = new SupervisionConfig { MaxRestarts = 3, RestartWindow = TimeSpan.FromMinutes(10) };
+        CreateBundle(new BundleConfig { Supervision = supervision });
+        AdvanceUntilHealthy();
+        Sim.MakeRemoteUnreachable(TimeSpan.FromMinutes(30));
+
+        Advance(TimeSpan.FromMinutes(5));
+        var parked = Drain(events).OfType<LinkParked>().ToList();
+        Assert.Equal(3, parked.Count);
+        Assert.All(parked, p => Assert.Contains("gave up after 3 restarts", p.Reason));
+        var starts = Sim.PppStarts.Count;
+        Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(starts, Sim.PppStarts.Count);
+        Assert.All(Status().Links, l => Assert.Equal(LinkPhase.Parked, l.Phase));
+
+        Bundle.Tell(new RestartParkedLinks(), Akka.Actor.ActorRefs.NoSender);
+        AdvanceUntilHealthy();
+        AssertInvariants();
     }
 }
