@@ -100,9 +100,9 @@ public sealed class EqlActor : PortActor
             foreach (var (link, ifname) in desired)
             {
                 var priority = config.Eql.PriorityOf(link);
-                var slave = await eql.GetSlaveAsync(device, ifname);
                 try
                 {
+                    var slave = await eql.GetSlaveAsync(device, ifname);
                     if (slave is null)
                     {
                         await eql.EnslaveAsync(device, ifname, priority);

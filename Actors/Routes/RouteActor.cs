@@ -68,12 +68,19 @@ public sealed class RouteActor : PortActor
             var written = false;
             if (wanted is not null)
             {
-                found = now = await sysctl.ReadAsync(TcpReordering);
-                if (found != wanted)
+                try
                 {
-                    await sysctl.WriteAsync(TcpReordering, wanted);
-                    now = wanted;
-                    written = true;
+                    found = now = await sysctl.ReadAsync(TcpReordering);
+                    if (found != wanted)
+                    {
+                        await sysctl.WriteAsync(TcpReordering, wanted);
+                        now = wanted;
+                        written = true;
+                    }
+                }
+                catch (PortException)
+                {
+                    // A sysctl we cannot set must not keep the routes from being reported.
                 }
             }
             var present = desired.Where(r => table.Contains(r) || added.Contains(r)).ToList();
