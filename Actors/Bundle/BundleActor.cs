@@ -1,0 +1,278 @@
+using Akka.Actor;
+using Akka.Event;
+using EqlActors.Configuration;
+using EqlActors.Messages;
+using EqlActors.Ports;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// The desired state of one bundle. Starts its children (remote, eql, routes, links), gates every link start on
+/// host_B being prepared, forwards link events to the EQL actor, keeps the full picture for
+/// <see cref="GetBundleStatus"/>, publishes every <see cref="IBundleEvent"/> on the event stream, and tears
+/// everything down in order on <see cref="StopBundle"/>: routes, slaves, pppd chains, remote slirp, master.
+/// </summary>
+public sealed class BundleActor : ReceiveActor
+{
+    private sealed class LinkRecord
+    {
+        public LinkPhase Phase = LinkPhase.Idle;
+        public int? Pid;
+        public string? Interface;
+        public int Starts;
+        public string? LastError;
+    }
+
+    private readonly BundleContext _ctx;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _remote;
+    private readonly IActorRef _eql;
+    private readonly IActorRef _routes;
+    private readonly IActorRef _links;
+    private readonly Dictionary<int, LinkRecord> _records = [];
+    private readonly Dictionary<int, IActorRef> _waiting = [];
+    private readonly HashSet<int> _reported = [];
+    private readonly List<IActorRef> _stopRequesters = [];
+    private readonly IReadOnlyList<RouteSpec> _desiredRoutes;
+    private BundlePhase _phase = BundlePhase.Stopped;
+    private bool _adoptedAny;
+    private bool _prepareRequested;
+    private bool _remotePrepared;
+    private bool _ready;
+    private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
+    private RoutesObserved _routesView = new([], [], null);
+
+    public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
+    {
+        _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher);
+        _desiredRoutes = [.. DesiredRoutes.For(config).Select(r => r.ToSpec())];
+        foreach (var link in config.EffectiveLinks) _records[link] = new LinkRecord();
+        _remote = Context.ActorOf(RemoteActor.Props(_ctx), "remote");
+        _eql = Context.ActorOf(EqlActor.Props(_ctx), "eql");
+        _routes = Context.ActorOf(RouteActor.Props(_ctx), "routes");
+        _links = Context.ActorOf(LinkSupervisor.Props(_ctx), "links");
+
+        Receive<StartBundle>(_ => Start());
+        Receive<StopBundle>(_ => Stop(Sender));
+        Receive<GetBundleStatus>(_ => Sender.Tell(Status()));
+        Receive<RestartLink>(m =>
+        {
+            RetryRemoteIfParked();
+            _links.Forward(m);
+        });
+        Receive<RestartParkedLinks>(m =>
+        {
+            RetryRemoteIfParked();
+            _links.Forward(m);
+        });
+
+        Receive<LinkReadyToStart>(m => ReadyToStart(m.Link, Sender));
+        Receive<LinkAdopted>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = LinkPhase.Starting;
+            r.Pid = e.Pid;
+            r.Interface = e.Interface;
+            _adoptedAny = true;
+            _reported.Add(e.Link);
+            MaybePrepareRemote();
+        }));
+        Receive<LinkStarting>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = LinkPhase.Starting;
+            r.Pid = e.Pid;
+            r.Interface = null;
+            r.Starts++;
+        }));
+        Receive<LinkUp>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = LinkPhase.Up;
+            r.Pid = e.Pid;
+            r.Interface = e.Interface;
+            _eql.Tell(e);
+        }));
+        Receive<LinkDown>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
+            r.LastError = e.Reason;
+            _eql.Tell(e);
+        }));
+        Receive<LinkParked>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = LinkPhase.Parked;
+            r.Pid = null;
+            r.Interface = null;
+            r.LastError = e.Reason;
+        }));
+        Receive<LinkStopped>(e => Link(e, e.Link, r =>
+        {
+            r.Phase = LinkPhase.Stopped;
+            r.Pid = null;
+            r.Interface = null;
+        }));
+
+        Receive<RemotePrepared>(e =>
+        {
+            Publish(e);
+            _remotePrepared = true;
+            if (_phase != BundlePhase.Starting && _phase != BundlePhase.Running) return;
+            _phase = BundlePhase.Running;
+            foreach (var (link, actor) in _waiting) actor.Tell(new StartLink(link));
+            _waiting.Clear();
+        });
+        Receive<RemotePreparationFailed>(Publish);
+
+        Receive<EqlMasterUp>(e =>
+        {
+            Publish(e);
+            _routes.Tell(new ReconcileRoutes());
+        });
+        Receive<IBundleEvent>(Publish);
+        Receive<EqlObserved>(m =>
+        {
+            _eqlView = m;
+            EvaluateReadiness();
+        });
+        Receive<RoutesObserved>(m =>
+        {
+            _routesView = m;
+            EvaluateReadiness();
+        });
+
+        Receive<RoutesStopped>(_ => _eql.Tell(new ReleaseSlaves()));
+        Receive<SlavesReleased>(_ => _links.Tell(new StopLinks()));
+        Receive<LinksStopped>(_ => _remote.Tell(new CleanRemote()));
+        Receive<RemoteCleaned>(_ => _eql.Tell(new RemoveEqlMaster()));
+        Receive<EqlMasterRemoved>(_ => Stopped());
+    }
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void Publish(IBundleEvent e) => Context.System.EventStream.Publish(e);
+
+    private void Link(IBundleEvent e, int link, Action<LinkRecord> update)
+    {
+        if (_records.TryGetValue(link, out var record)) update(record);
+        Publish(e);
+    }
+
+    private void Start()
+    {
+        if (_phase is BundlePhase.Starting or BundlePhase.Running) return;
+        if (_phase == BundlePhase.Stopping)
+        {
+            _log.Warning("Bundle {Bundle}: start ignored while stopping", _ctx.Name);
+            return;
+        }
+        _log.Info("Bundle {Bundle} starting with links {Links}", _ctx.Name, string.Join(",", _ctx.Config.EffectiveLinks));
+        _phase = BundlePhase.Starting;
+        _adoptedAny = false;
+        _prepareRequested = false;
+        _remotePrepared = false;
+        _reported.Clear();
+        _waiting.Clear();
+        Publish(new BundleStarting(_ctx.Name, Now));
+        _eql.Tell(new StartEql());
+        _routes.Tell(new StartRoutes());
+        _links.Tell(new StartLinks());
+    }
+
+    private void ReadyToStart(int link, IActorRef actor)
+    {
+        if (_records.TryGetValue(link, out var record)) record.Phase = LinkPhase.WaitingForGoAhead;
+        _reported.Add(link);
+        if (_phase is not (BundlePhase.Starting or BundlePhase.Running)) return;
+        if (_remotePrepared)
+        {
+            actor.Tell(new StartLink(link));
+            return;
+        }
+        _waiting[link] = actor;
+        MaybePrepareRemote();
+    }
+
+    /// <summary>Once every link said whether it adopted a chain: stale slirp processes are killed only if none did.</summary>
+    private void MaybePrepareRemote()
+    {
+        if (_prepareRequested || !_ctx.Config.EffectiveLinks.All(_reported.Contains)) return;
+        _prepareRequested = true;
+        _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+    }
+
+    private void RetryRemoteIfParked()
+    {
+        if (_phase is BundlePhase.Starting or BundlePhase.Running && _prepareRequested && !_remotePrepared)
+            _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+    }
+
+    private void EvaluateReadiness()
+    {
+        var missing = MissingPieces();
+        var ready = _phase == BundlePhase.Running && missing is null;
+        if (ready == _ready) return;
+        _ready = ready;
+        if (ready)
+        {
+            _log.Info("Bundle {Bundle} ready: every link enslaved, every route present", _ctx.Name);
+            Publish(new BundleReady(_ctx.Name, Now));
+        }
+        else if (_phase == BundlePhase.Running)
+        {
+            _log.Warning("Bundle {Bundle} degraded: {Reason}", _ctx.Name, missing);
+            Publish(new BundleDegraded(_ctx.Name, missing!, Now));
+        }
+    }
+
+    private string? MissingPieces()
+    {
+        if (!_eqlView.MasterUp) return "eql master down";
+        var notEnslaved = _ctx.Config.EffectiveLinks.Where(l => !_eqlView.Enslaved.ContainsKey(l)).ToList();
+        if (notEnslaved.Count > 0) return $"links {string.Join(",", notEnslaved)} not enslaved";
+        if (_routesView.Missing.Count > 0) return $"routes missing: {string.Join(", ", _routesView.Missing)}";
+        return null;
+    }
+
+    private BundleStatus Status()
+    {
+        var links = _records.OrderBy(kv => kv.Key).Select(kv =>
+        {
+            var r = kv.Value;
+            var enslaved = _eqlView.Enslaved.TryGetValue(kv.Key, out var slave) && slave == r.Interface;
+            long tx = 0;
+            double? share = null;
+            if (r.Interface is { } ifname)
+            {
+                tx = _eqlView.TxBytes.GetValueOrDefault(ifname);
+                share = _eqlView.Shares.TryGetValue(ifname, out var s) ? s : null;
+            }
+            return new LinkStatus(kv.Key, r.Phase, r.Pid, r.Interface, enslaved, Math.Max(0, r.Starts - 1), r.LastError, tx, share);
+        }).ToList();
+        var routes = _desiredRoutes.Select(spec => new RouteStatus(spec, _routesView.Present.Contains(spec))).ToList();
+        return new BundleStatus(_ctx.Name, _phase, _ready, links, new MasterStatus(_ctx.Config.Eql.Device, _eqlView.MasterUp), routes, _routesView.TcpReordering, Now);
+    }
+
+    private void Stop(IActorRef requester)
+    {
+        if (_phase == BundlePhase.Stopped)
+        {
+            requester.Tell(new BundleStopped(_ctx.Name, Now));
+            return;
+        }
+        _stopRequesters.Add(requester);
+        if (_phase == BundlePhase.Stopping) return;
+        _log.Info("Bundle {Bundle} stopping", _ctx.Name);
+        _phase = BundlePhase.Stopping;
+        _ready = false;
+        _waiting.Clear();
+        _routes.Tell(new StopRoutes());
+    }
+
+    private void Stopped()
+    {
+        _phase = BundlePhase.Stopped;
+        var stopped = new BundleStopped(_ctx.Name, Now);
+        _log.Info("Bundle {Bundle} stopped", _ctx.Name);
+        Publish(stopped);
+        foreach (var requester in _stopRequesters) requester.Tell(stopped);
+        _stopRequesters.Clear();
+    }
+}

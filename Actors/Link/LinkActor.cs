@@ -1,0 +1,239 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Pattern;
+using EqlActors.Messages;
+using EqlActors.Ports;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// Owns one link's pppd chain (pppd, its exec'd ssh, the slirp unit on host_B). Adopts a chain left running by an
+/// earlier daemon, else asks the bundle for the go-ahead and starts one. Any failure stops the whole old chain
+/// first (a surviving ssh keeps the remote unit attached and every new attach fails), then either throws so the
+/// backoff supervisor retries, or, for a permanent failure, parks until <see cref="RestartLink"/>.
+/// </summary>
+public sealed class LinkActor : PortActor
+{
+    private sealed record PppExited(PppExit Exit);
+    private sealed record PppInterfaceAssigned(int Pid, string Interface);
+    private sealed record InterfaceChanged(LinkChanged Change);
+    private sealed record UpTimedOut(int Pid);
+    private sealed record ReconcileTick;
+    private sealed record VanishGraceOver(int Pid, string Reason);
+
+    // An interface vanishes a moment before pppd's exit is reported: wait that long for the better reason.
+    private static readonly TimeSpan VanishGrace = TimeSpan.FromSeconds(1);
+
+    private sealed class EventsToActor(IActorRef self) : IPppEvents
+    {
+        public void Exited(PppExit exit) => self.Tell(new PppExited(exit));
+        public void InterfaceAssigned(int link, int pid, string ifname) => self.Tell(new PppInterfaceAssigned(pid, ifname));
+        public void Output(int link, int pid, string line) { }
+    }
+
+    private readonly BundleContext _ctx;
+    private readonly int _link;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IPppEvents _events;
+    private IDisposable? _subscription;
+    private PppProcess? _process;
+    private string? _interface;
+    private LinkPhase _phase = LinkPhase.Adopting;
+
+    public LinkActor(BundleContext ctx, int link)
+    {
+        _ctx = ctx;
+        _link = link;
+        _events = new EventsToActor(Self);
+        Become(Adopting);
+    }
+
+    public static Props Props(BundleContext ctx, int link) => ctx.Apply(Akka.Actor.Props.Create(() => new LinkActor(ctx, link)));
+
+    private PppLaunch Launch => new(_link, _ctx.Config);
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        _subscription = _ctx.Ports.Links.Subscribe(change => self.Tell(new InterfaceChanged(change)));
+        Timers.StartPeriodicTimer("reconcile", new ReconcileTick(), _ctx.Config.Supervision.ReconcileInterval);
+        RunPort(() => _ctx.Ports.Ppp.AdoptAsync(Launch, _events), Adopted, ex =>
+        {
+            _log.Warning("Link {Link}: looking for a pppd to adopt failed: {Reason}", _link, ex.Message);
+            AskForGoAhead();
+        });
+    }
+
+    protected override void PostStop() => _subscription?.Dispose();
+
+    private void Adopting()
+    {
+        HandleStop();
+    }
+
+    private void Adopted(PppProcess? process)
+    {
+        if (process is null)
+        {
+            AskForGoAhead();
+            return;
+        }
+        _process = process;
+        _interface = process.Interface;
+        _log.Info("Link {Link}: adopted pppd {Pid} on {Interface}", _link, process.Pid, process.Interface ?? "(no interface yet)");
+        _ctx.Bundle.Tell(new LinkAdopted(_ctx.Name, _link, process.Pid, process.Interface, Now));
+        EnterStarting(process);
+        CheckInterface();
+    }
+
+    private void AskForGoAhead()
+    {
+        _phase = LinkPhase.WaitingForGoAhead;
+        _ctx.Bundle.Tell(new LinkReadyToStart(_link));
+        Become(() =>
+        {
+            Receive<StartLink>(_ => StartPppd());
+            HandleStop();
+        });
+    }
+
+    private void StartPppd()
+    {
+        _phase = LinkPhase.Starting;
+        RunPort(() => _ctx.Ports.Ppp.StartAsync(Launch, _events), process =>
+        {
+            _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
+            _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
+            EnterStarting(process);
+        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }));
+    }
+
+    private void EnterStarting(PppProcess process)
+    {
+        _process = process;
+        _phase = LinkPhase.Starting;
+        Timers.StartSingleTimer("up-timeout", new UpTimedOut(process.Pid), _ctx.Config.Supervision.LinkUpTimeout);
+        Become(() =>
+        {
+            Receive<PppInterfaceAssigned>(m => m.Pid == _process?.Pid, m =>
+            {
+                _interface = m.Interface;
+                CheckInterface();
+            });
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && m.Change.IsUp, _ => EnterUp());
+            Receive<UpTimedOut>(m => m.Pid == _process?.Pid, _ =>
+                Fail($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false));
+            Receive<ReconcileTick>(_ => CheckInterface());
+            HandleExit();
+            HandleStop();
+        });
+    }
+
+    private void EnterUp()
+    {
+        if (_process is not { } process || _interface is not { } ifname) return;
+        _phase = LinkPhase.Up;
+        Timers.Cancel("up-timeout");
+        // Manual reset: only a link that really came up earns a fresh backoff.
+        Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+        _log.Info("Link {Link} up on {Interface} (pppd {Pid})", _link, ifname, process.Pid);
+        _ctx.Bundle.Tell(new LinkUp(_ctx.Name, _link, process.Pid, ifname, Now));
+        Become(() =>
+        {
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.Exists, m => AwaitExitOrFail($"{m.Change.Name} vanished"));
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.IsUp, m => Fail($"{m.Change.Name} went down while pppd kept running", false));
+            Receive<VanishGraceOver>(m => m.Pid == _process?.Pid, m => Fail(m.Reason, false));
+            Receive<ReconcileTick>(_ => CheckInterface());
+            HandleExit();
+            HandleStop();
+        });
+    }
+
+    /// <summary>Reconciliation: ask the kernel instead of trusting that no event was missed.</summary>
+    private void CheckInterface()
+    {
+        if (_interface is not { } ifname) return;
+        RunPort(() => _ctx.Ports.Links.GetAsync(ifname), state =>
+        {
+            if (ifname != _interface) return;
+            var up = state.Exists && state.IsUp;
+            if (up && _phase == LinkPhase.Starting) EnterUp();
+            else if (!state.Exists && _phase == LinkPhase.Up) AwaitExitOrFail($"{ifname} is gone");
+            else if (!up && _phase == LinkPhase.Up) Fail($"{ifname} is down while pppd kept running", false);
+        }, ex => _log.Debug("Link {Link}: reading {Interface} failed: {Reason}", _link, ifname, ex.Message));
+    }
+
+    private void AwaitExitOrFail(string reason)
+    {
+        if (_process is not { } process || Timers.IsTimerActive("vanish")) return;
+        Timers.StartSingleTimer("vanish", new VanishGraceOver(process.Pid, reason), VanishGrace);
+    }
+
+    private void HandleExit()
+    {
+        Receive<PppExited>(m => m.Exit.Pid == _process?.Pid, m =>
+            Fail($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent));
+    }
+
+    private void HandleStop()
+    {
+        Receive<StopLink>(_ => StopForGood(Sender));
+    }
+
+    private void Fail(string reason, bool permanent)
+    {
+        _phase = LinkPhase.Stopping;
+        Timers.Cancel("up-timeout");
+        Timers.Cancel("vanish");
+        _log.Warning("Link {Link} down: {Reason}", _link, reason);
+        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now));
+        StopChain(() =>
+        {
+            if (!permanent) throw new LinkAttemptFailedException(_link, reason);
+            _phase = LinkPhase.Parked;
+            _log.Error("Link {Link} parked until its configuration changes or it is restarted: {Reason}", _link, reason);
+            _ctx.Bundle.Tell(new LinkParked(_ctx.Name, _link, reason, Now));
+            Become(() =>
+            {
+                Receive<RestartLink>(_ => AskForGoAhead());
+                HandleStop();
+            });
+        });
+    }
+
+    /// <summary>Ends the whole chain, even when pppd already exited: its ssh may still hold the remote unit.</summary>
+    private void StopChain(Action then)
+    {
+        if (_process is not { } process)
+        {
+            then();
+            return;
+        }
+        RunPort(() => _ctx.Ports.Ppp.StopAsync(process, _ctx.Config.Supervision.StopGrace), () =>
+        {
+            _process = null;
+            _interface = null;
+            then();
+        }, ex =>
+        {
+            _log.Warning("Link {Link}: stopping pppd {Pid} failed: {Reason}", _link, process.Pid, ex.Message);
+            _process = null;
+            _interface = null;
+            then();
+        });
+    }
+
+    private void StopForGood(IActorRef requester)
+    {
+        Timers.CancelAll();
+        _phase = LinkPhase.Stopping;
+        StopChain(() =>
+        {
+            _phase = LinkPhase.Stopped;
+            var stopped = new LinkStopped(_ctx.Name, _link, Now);
+            _ctx.Bundle.Tell(stopped);
+            requester.Tell(stopped);
+            Become(() => Receive<StopLink>(_ => Sender.Tell(new LinkStopped(_ctx.Name, _link, Now))));
+        });
+    }
+}

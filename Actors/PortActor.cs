@@ -1,0 +1,57 @@
+using Akka.Actor;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// Base of every actor that acts on the world through a port. <see cref="RunPort{T}"/> runs one effect at a time:
+/// until it completes, other messages wait in the stash, so an actor never sees its own state change under an
+/// await and works the same whether the port answers at once (the simulation) or later (Linux). No ReceiveAsync:
+/// its continuations may leave the actor's dispatcher, which would break the simulation's virtual time.
+/// </summary>
+public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+{
+    private sealed record PortCompleted(long Id, object? Result, Exception? Error);
+
+    private long _lastEffect;
+
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The scheduler's clock: virtual under the simulation.</summary>
+    protected DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    protected void RunPort<T>(Func<Task<T>> effect, Action<T> completed, Action<Exception> failed)
+    {
+        var id = ++_lastEffect;
+        Task<T> task;
+        try
+        {
+            task = effect();
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException<T>(ex);
+        }
+        BecomeStacked(() =>
+        {
+            Receive<PortCompleted>(c => c.Id == id, c =>
+            {
+                UnbecomeStacked();
+                Stash.UnstashAll();
+                if (c.Error is null) completed((T)c.Result!);
+                else failed(c.Error);
+            });
+            ReceiveAny(_ => Stash.Stash());
+        });
+        _ = task.PipeTo(Self, success: r => new PortCompleted(id, r, null), failure: ex => new PortCompleted(id, null, Flatten(ex)));
+    }
+
+    protected void RunPort(Func<Task> effect, Action completed, Action<Exception> failed) =>
+        RunPort(async () =>
+        {
+            await effect();
+            return true;
+        }, _ => completed(), failed);
+
+    private static Exception Flatten(Exception ex) => ex is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : ex;
+}

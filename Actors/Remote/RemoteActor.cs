@@ -1,0 +1,75 @@
+using Akka.Actor;
+using Akka.Event;
+using EqlActors.Messages;
+using EqlActors.Ports;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// host_B: before the first start kills stale slirp processes (a unit held by a dead session refuses every attach)
+/// and writes the rc files; at stop kills the slirp so nothing lingers there. Transient failures are retried with
+/// backoff; a permanent one (key refused) waits for the bundle to ask again.
+/// </summary>
+public sealed class RemoteActor : PortActor
+{
+    private sealed record Retry(bool KillStale);
+
+    private readonly BundleContext _ctx;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private TimeSpan _retryDelay;
+
+    public RemoteActor(BundleContext ctx)
+    {
+        _ctx = ctx;
+        _retryDelay = ctx.Config.Supervision.MinBackoff;
+        Receive<PrepareRemote>(m => Prepare(m.KillStale));
+        Receive<Retry>(m => Prepare(m.KillStale));
+        Receive<CleanRemote>(_ => Clean(Sender));
+    }
+
+    public static Props Props(BundleContext ctx) => ctx.Apply(Akka.Actor.Props.Create(() => new RemoteActor(ctx)));
+
+    private void Prepare(bool killStale)
+    {
+        Timers.Cancel("retry");
+        var remote = _ctx.Ports.Remote;
+        var links = _ctx.Config.EffectiveLinks.ToArray();
+        RunPort(async () =>
+        {
+            // A slirp that cannot serve our links fails every attach the same way: say so once, do not retry.
+            var probe = await remote.ProbeSlirpAsync();
+            if (!probe.Present || !probe.Executable || probe.SelectBug || probe.Units <= links.Max())
+                throw new PortException($"the remote slirp cannot serve links {string.Join(",", links)}: {probe.Detail}", FailureKind.Permanent);
+            var killed = killStale ? await remote.KillStaleSlirpAsync() : 0;
+            await remote.WriteRcFilesAsync(links);
+            return killed;
+        }, killed =>
+        {
+            _retryDelay = _ctx.Config.Supervision.MinBackoff;
+            _log.Info("Remote prepared: {Killed} stale slirp processes killed, rc files written for links {Links}", killed, string.Join(",", links));
+            _ctx.Bundle.Tell(new RemotePrepared(_ctx.Name, killed, Now));
+        }, ex =>
+        {
+            var permanent = ex is PortException { Kind: FailureKind.Permanent };
+            _log.Warning("Preparing the remote host failed ({Kind}): {Reason}", permanent ? "permanent" : "transient", ex.Message);
+            _ctx.Bundle.Tell(new RemotePreparationFailed(_ctx.Name, ex.Message, permanent, Now));
+            if (permanent) return;
+            Timers.StartSingleTimer("retry", new Retry(killStale), _retryDelay);
+            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _ctx.Config.Supervision.MaxBackoff.Ticks));
+        });
+    }
+
+    private void Clean(IActorRef requester)
+    {
+        Timers.Cancel("retry");
+        RunPort(() => _ctx.Ports.Remote.KillStaleSlirpAsync(), killed =>
+        {
+            _log.Info("Remote cleaned: {Killed} slirp processes killed", killed);
+            requester.Tell(new RemoteCleaned(killed));
+        }, ex =>
+        {
+            _log.Warning("Cleaning the remote host failed, slirp may linger there: {Reason}", ex.Message);
+            requester.Tell(new RemoteCleaned(0));
+        });
+    }
+}

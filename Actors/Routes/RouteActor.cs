@@ -1,0 +1,148 @@
+using Akka.Actor;
+using Akka.Event;
+using EqlActors.Messages;
+using EqlActors.Ports;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// Keeps exactly the configured routes (remote LANs dev eql, the management net via 10.0.2.2 dev eql) and
+/// net.ipv4.tcp_reordering: adds what is missing on every reconcile, removes only its own routes at stop and
+/// puts the sysctl back as it found it.
+/// </summary>
+public sealed class RouteActor : PortActor
+{
+    private const string TcpReordering = "net.ipv4.tcp_reordering";
+
+    private sealed record ReconcileTick;
+    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, string? Sysctl, string? SysctlFound, bool SysctlWritten);
+
+    private readonly BundleContext _ctx;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IReadOnlyList<Route> _desired;
+    private readonly HashSet<Route> _everPresent = [];
+    private string? _sysctlOriginal;
+    private bool _active;
+
+    public RouteActor(BundleContext ctx)
+    {
+        _ctx = ctx;
+        _desired = DesiredRoutes.For(ctx.Config);
+        Receive<StartRoutes>(_ =>
+        {
+            _active = true;
+            Timers.StartPeriodicTimer("reconcile", new ReconcileTick(), _ctx.Config.Supervision.ReconcileInterval);
+            Reconcile();
+        });
+        Receive<ReconcileRoutes>(_ => Reconcile());
+        Receive<ReconcileTick>(_ => Reconcile());
+        Receive<StopRoutes>(_ => Stop(Sender));
+    }
+
+    public static Props Props(BundleContext ctx) => ctx.Apply(Akka.Actor.Props.Create(() => new RouteActor(ctx)));
+
+    private void Reconcile()
+    {
+        if (!_active) return;
+        var routes = _ctx.Ports.Routes;
+        var sysctl = _ctx.Ports.Sysctl;
+        var desired = _desired;
+        var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
+        RunPort(async () =>
+        {
+            var table = await routes.ListAsync();
+            var added = new List<Route>();
+            foreach (var route in desired.Where(r => !table.Contains(r)))
+            {
+                try
+                {
+                    await routes.AddAsync(route);
+                    added.Add(route);
+                }
+                catch (PortException)
+                {
+                    // The master is down or gone: the EQL actor's MasterUp makes us try again at once.
+                }
+            }
+            string? found = null, now = null;
+            var written = false;
+            if (wanted is not null)
+            {
+                try
+                {
+                    found = now = await sysctl.ReadAsync(TcpReordering);
+                    if (found != wanted)
+                    {
+                        await sysctl.WriteAsync(TcpReordering, wanted);
+                        now = wanted;
+                        written = true;
+                    }
+                }
+                catch (PortException)
+                {
+                    // A sysctl we cannot set must not keep the routes from being reported.
+                }
+            }
+            var present = desired.Where(r => table.Contains(r) || added.Contains(r)).ToList();
+            return new Pass(present, [.. desired.Except(present)], added, now, found, written);
+        }, pass =>
+        {
+            if (pass.SysctlWritten)
+            {
+                _sysctlOriginal ??= pass.SysctlFound;
+                _log.Info("Set {Key} to {Value} (was {Previous})", TcpReordering, pass.Sysctl, pass.SysctlFound);
+                _ctx.Bundle.Tell(new SysctlSet(_ctx.Name, TcpReordering, pass.Sysctl!, Now));
+            }
+            foreach (var route in pass.Added)
+            {
+                var restored = !_everPresent.Add(route);
+                _log.Info("Route {Route} {Action}", route, restored ? "restored" : "added");
+                _ctx.Bundle.Tell(new RouteAdded(_ctx.Name, route.ToSpec(), restored, Now));
+            }
+            foreach (var route in pass.Present) _everPresent.Add(route);
+            _ctx.Bundle.Tell(new RoutesObserved([.. pass.Present.Select(r => r.ToSpec())], [.. pass.Missing.Select(r => r.ToSpec())], pass.Sysctl));
+        }, ex => _log.Warning("Reconciling routes failed: {Reason}", ex.Message));
+    }
+
+    private void Stop(IActorRef requester)
+    {
+        _active = false;
+        Timers.CancelAll();
+        var routes = _ctx.Ports.Routes;
+        var sysctl = _ctx.Ports.Sysctl;
+        var desired = _desired;
+        var original = _sysctlOriginal;
+        var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
+        RunPort(async () =>
+        {
+            var table = await routes.ListAsync();
+            var removed = 0;
+            // Only our own routes: anything else in the table belongs to someone else.
+            foreach (var route in desired.Where(table.Contains))
+            {
+                try
+                {
+                    await routes.DeleteAsync(route);
+                    removed++;
+                }
+                catch (PortException)
+                {
+                }
+            }
+            // Put the sysctl back only if nobody changed it after us.
+            if (original is not null && await sysctl.ReadAsync(TcpReordering) == wanted) await sysctl.WriteAsync(TcpReordering, original);
+            return removed;
+        }, removed =>
+        {
+            _log.Info("Removed {Count} routes", removed);
+            _sysctlOriginal = null;
+            _everPresent.Clear();
+            _ctx.Bundle.Tell(new RoutesObserved([], [.. desired.Select(r => r.ToSpec())], null));
+            requester.Tell(new RoutesStopped(removed));
+        }, ex =>
+        {
+            _log.Warning("Removing routes failed: {Reason}", ex.Message);
+            requester.Tell(new RoutesStopped(0));
+        });
+    }
+}

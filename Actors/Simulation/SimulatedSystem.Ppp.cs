@@ -1,0 +1,154 @@
+using EqlActors.Messages;
+using EqlActors.Ports;
+
+namespace EqlActors.Simulation;
+
+public enum SimProcessKind
+{
+    Pppd,
+    Ssh,
+    Slirp,
+}
+
+/// <summary>A process alive on host_A (pppd, its ssh) or on host_B (slirp).</summary>
+public sealed record SimProcess(int Pid, SimProcessKind Kind, int Link, bool OnRemote);
+
+/// <summary>When a link's pppd was started: lets tests measure restart spacing in virtual time.</summary>
+public sealed record SimPppStart(int Link, int Pid, DateTimeOffset At);
+
+// pppd chains: pppd, its "exec ssh" pty, and the slirp unit that ssh holds on host_B.
+public sealed partial class SimulatedSystem
+{
+    private sealed class SimChain(int link, int pppdPid, int sshPid, IPppEvents events)
+    {
+        public int Link { get; } = link;
+        public int PppdPid { get; } = pppdPid;
+        public int SshPid { get; } = sshPid;
+        public IPppEvents Events { get; set; } = events;
+        public bool PppdAlive { get; set; } = true;
+        public bool SshAlive { get; set; } = true;
+        public bool HoldsUnit { get; set; }
+        public string? Interface { get; set; }
+    }
+
+    private readonly Dictionary<int, SimChain> _chains = [];
+    private readonly List<SimPppStart> _starts = [];
+
+    private IEnumerable<SimChain> LiveChains => _chains.Values.Where(c => c.PppdAlive);
+
+    private SimChain? CurrentChain(int link) => LiveChains.Where(c => c.Link == link).OrderByDescending(c => c.PppdPid).FirstOrDefault();
+
+    private string PickInterfaceName(int link)
+    {
+        // "unit N" is a wish: pppN when free, else the lowest free pppK.
+        if (!_interfaces.ContainsKey($"ppp{link}")) return $"ppp{link}";
+        for (var k = 0; ; k++) if (!_interfaces.ContainsKey($"ppp{k}")) return $"ppp{k}";
+    }
+
+    private void Attach(SimChain chain)
+    {
+        if (!chain.PppdAlive || !chain.SshAlive) return;
+        var link = chain.Link;
+        if (_failNextStart.Remove(link, out var code))
+        {
+            EndChain(chain, code, PppExitCodes.Describe(code), FailureKind.Transient, sshDies: true);
+            return;
+        }
+        var refusal = RemoteRefusal(link);
+        if (refusal is not null)
+        {
+            EndChain(chain, PppExitCodes.Hangup, refusal.Value.Reason, refusal.Value.Kind, sshDies: true);
+            return;
+        }
+        var unit = _units[link];
+        if (Now < unit.LockedUntil)
+        {
+            EndChain(chain, PppExitCodes.Hangup, $"Modem hangup: slirp unit {link} refuses attaches for a while after a refused one", FailureKind.Transient, sshDies: true);
+            return;
+        }
+        if (unit.HolderPid is not null)
+        {
+            unit.LockedUntil = Now + _options.AttachLockout;
+            EndChain(chain, PppExitCodes.Hangup, $"Modem hangup: slirp unit {link} is still attached to an old session", FailureKind.Transient, sshDies: true);
+            return;
+        }
+        _mainSlirpPid ??= NextPid();
+        unit.HolderPid = chain.PppdPid;
+        unit.UnitPid = NextPid();
+        unit.PppUp = true;
+        chain.HoldsUnit = true;
+        var name = PickInterfaceName(link);
+        chain.Interface = name;
+        var events = chain.Events;
+        var pid = chain.PppdPid;
+        Deliver(() => events.InterfaceAssigned(link, pid, name));
+        AddInterface(new SimInterface(name, _config.Ppp.Mtu) { IsUp = true });
+    }
+
+    /// <summary>pppd ends: its interface goes, the PPP link to slirp ends (host_B's link_down), pppd reports its exit.</summary>
+    private void EndChain(SimChain chain, int code, string reason, FailureKind kind, bool sshDies)
+    {
+        if (!chain.PppdAlive) return;
+        chain.PppdAlive = false;
+        if (chain.Interface is { } name && _interfaces.ContainsKey(name)) RemoveInterface(name);
+        UnitLinkDown(chain);
+        if (sshDies) KillSsh(chain);
+        var events = chain.Events;
+        var exit = new PppExit(chain.Link, chain.PppdPid, code, reason, kind);
+        Deliver(() => events.Exited(exit));
+        Forget(chain);
+    }
+
+    // A chain with nothing left alive is history: keeping it would make every scan grow with the run.
+    private void Forget(SimChain chain)
+    {
+        if (!chain.PppdAlive && !chain.SshAlive) _chains.Remove(chain.PppdPid);
+    }
+
+    private void KillSsh(SimChain chain)
+    {
+        if (!chain.SshAlive) return;
+        chain.SshAlive = false;
+        Forget(chain);
+        if (!chain.HoldsUnit) return;
+        chain.HoldsUnit = false;
+        var unit = _units[chain.Link];
+        if (unit.HolderPid != chain.PppdPid) return;
+        UnitLinkDown(chain);
+        // While host_B is unreachable its sshd cannot learn that the client went: the unit stays held.
+        if (Unreachable) unit.HolderPid = DeadSession;
+        else DetachUnit(unit);
+    }
+
+    private void StopChain(SimChain chain)
+    {
+        if (chain.PppdAlive) EndChain(chain, PppExitCodes.Signal, "pppd terminated by SIGTERM", FailureKind.Transient, sshDies: true);
+        else KillSsh(chain);
+    }
+
+    private sealed class PppPort(SimulatedSystem sim) : IPppProcesses
+    {
+        public Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => Done(() =>
+        {
+            if (launch.Link is < 0 or >= UnitCount) throw new PortException($"slirp -l {launch.Link}: Unit out of range", FailureKind.Permanent);
+            var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events);
+            sim._chains[chain.PppdPid] = chain;
+            sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now));
+            var delay = sim.Between(sim._options.LinkUpMin, sim._options.LinkUpMax) + sim._options.PerJumpHost * launch.Config.Remote.JumpHosts.Length;
+            sim.After(delay, () => sim.Attach(chain));
+            return new PppProcess(launch.Link, chain.PppdPid, null);
+        }, sim._gate);
+
+        public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => Done(() =>
+        {
+            if (sim.CurrentChain(launch.Link) is not { } chain) return null;
+            chain.Events = events;
+            return new PppProcess(chain.Link, chain.PppdPid, chain.Interface is { } n && sim._interfaces.ContainsKey(n) ? n : null);
+        }, sim._gate);
+
+        public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => Done(() =>
+        {
+            if (sim._chains.TryGetValue(process.Pid, out var chain)) sim.StopChain(chain);
+        }, sim._gate);
+    }
+}

@@ -1,0 +1,53 @@
+namespace EqlActors.Messages;
+
+/// <summary>Every event a bundle publishes carries the bundle's name and the (possibly virtual) time it happened.</summary>
+public interface IBundleEvent
+{
+    string Bundle { get; }
+    DateTimeOffset At { get; }
+}
+
+/// <summary>Where a link is in its life. A parked link waits for a configuration change or <see cref="RestartLink"/>.</summary>
+public enum LinkPhase
+{
+    Idle,
+    Adopting,
+    WaitingForGoAhead,
+    Starting,
+    Up,
+    Stopping,
+    BackingOff,
+    Parked,
+    Stopped,
+}
+
+// Commands
+/// <summary>Go-ahead for a link that said it is ready: the remote side is prepared.</summary>
+public sealed record StartLink(int Link);
+/// <summary>Stop the link's whole pppd chain and stay idle; answered with <see cref="LinkStopped"/>.</summary>
+public sealed record StopLink(int Link);
+/// <summary>Explicit restart of one link, the way out of <see cref="LinkPhase.Parked"/>.</summary>
+public sealed record RestartLink(int Link);
+/// <summary>Explicit restart of every parked link.</summary>
+public sealed record RestartParkedLinks;
+
+// Requests from a link to its bundle
+/// <summary>A link found nothing to adopt and asks for the go-ahead (sent on every (re)start).</summary>
+public sealed record LinkReadyToStart(int Link);
+
+// Events
+public sealed record LinkAdopted(string Bundle, int Link, int Pid, string? Interface, DateTimeOffset At) : IBundleEvent;
+public sealed record LinkStarting(string Bundle, int Link, int Pid, DateTimeOffset At) : IBundleEvent;
+public sealed record LinkUp(string Bundle, int Link, int Pid, string Interface, DateTimeOffset At) : IBundleEvent;
+/// <summary>The link's chain is gone or going; <paramref name="Permanent"/>: retrying cannot help.</summary>
+public sealed record LinkDown(string Bundle, int Link, string Reason, bool Permanent, DateTimeOffset At) : IBundleEvent;
+/// <summary>The link will not be retried until a configuration change or <see cref="RestartLink"/>.</summary>
+public sealed record LinkParked(string Bundle, int Link, string Reason, DateTimeOffset At) : IBundleEvent;
+public sealed record LinkStopped(string Bundle, int Link, DateTimeOffset At) : IBundleEvent;
+
+// Between the bundle and its link supervisor
+public sealed record StartLinks;
+public sealed record StopLinks;
+public sealed record LinksStopped;
+/// <summary>The backoff supervisor's answer while its link actor is between two attempts.</summary>
+public sealed record LinkNotRunning;

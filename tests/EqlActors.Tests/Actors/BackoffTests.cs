@@ -1,0 +1,69 @@
+using EqlActors.Configuration;
+using EqlActors.Messages;
+
+namespace EqlActors.Tests.Actors;
+
+public class BackoffTests : BundleSpec
+{
+    [Fact]
+    public void Restarts_of_a_failing_link_are_spaced_by_the_configured_exponential_backoff()
+    {
+        var supervision = new SupervisionConfig { MinBackoff = TimeSpan.FromSeconds(2), MaxBackoff = TimeSpan.FromSeconds(20), RandomFactor = 0.2 };
+        CreateBundle(new BundleConfig { Supervision = supervision });
+        AdvanceUntilHealthy();
+        var from = Sim.PppStarts.Count;
+
+        // host_B gone for ten minutes: every attempt fails, and the attempts must thin out, not storm.
+        Sim.MakeRemoteUnreachable(TimeSpan.FromMinutes(10));
+        Advance(TimeSpan.FromMinutes(9));
+
+        var starts = Sim.PppStarts.Skip(from).Where(s => s.Link == 1).Select(s => s.At).ToList();
+        Assert.True(starts.Count >= 5, $"only {starts.Count} attempts");
+        var gaps = starts.Zip(starts.Skip(1), (a, b) => b - a).ToList();
+        // Attach time: 1.5-2.8 s plus 1.2 s for the default configuration's jump host.
+        var linkUpMax = TimeSpan.FromSeconds(2.8 + 1.2);
+        for (var n = 0; n < gaps.Count; n++)
+        {
+            // Each attempt fails at its attach (<= 4 s), then Akka waits min(max, min * 2^k) * (1 + [0, randomFactor]),
+            // k counting failures since the link was last up: the first listed start already followed k = 0.
+            var wait = TimeSpan.FromTicks(Math.Min(supervision.MaxBackoff.Ticks, supervision.MinBackoff.Ticks * (1L << Math.Min(n + 1, 20))));
+            Assert.True(gaps[n] >= wait, $"gap {n} was {gaps[n]}, backoff {wait}");
+            // Slack: each hop through a scheduled notification waits for the next 100 ms step of virtual time.
+            Assert.True(gaps[n] <= wait * (1 + supervision.RandomFactor) + linkUpMax + TimeSpan.FromSeconds(1), $"gap {n} was {gaps[n]}, backoff {wait}");
+        }
+        Assert.True(gaps[^1] >= supervision.MaxBackoff, "the backoff never reached its maximum");
+
+        // Once host_B is back the link comes back, and a link that came up earns a fresh backoff.
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(3));
+        AssertInvariants();
+        var restarted = Sim.PppStarts.Count;
+        Sim.InjectPppdExit(1, PppExitCodes.Hangup);
+        var healed = AdvanceUntilHealthy();
+        // Without the reset the next wait would be the maximum (20 s); with it, the minimum plus one link-up.
+        Assert.True(healed < supervision.MinBackoff * 2 + linkUpMax + TimeSpan.FromSeconds(1), $"took {healed}: the backoff was not reset");
+        Assert.Equal(restarted + 1, Sim.PppStarts.Count);
+    }
+
+    [Fact]
+    public void A_link_that_exhausts_its_restarts_is_parked_until_restarted()
+    {
+        var events = SubscribeEvents();
+        var supervision = new SupervisionConfig { MaxRestarts = 3, RestartWindow = TimeSpan.FromMinutes(10) };
+        CreateBundle(new BundleConfig { Supervision = supervision });
+        AdvanceUntilHealthy();
+        Sim.MakeRemoteUnreachable(TimeSpan.FromMinutes(30));
+
+        Advance(TimeSpan.FromMinutes(5));
+        var parked = Drain(events).OfType<LinkParked>().ToList();
+        Assert.Equal(3, parked.Count);
+        Assert.All(parked, p => Assert.Contains("gave up after 3 restarts", p.Reason));
+        var starts = Sim.PppStarts.Count;
+        Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(starts, Sim.PppStarts.Count);
+        Assert.All(Status().Links, l => Assert.Equal(LinkPhase.Parked, l.Phase));
+
+        Bundle.Tell(new RestartParkedLinks(), Akka.Actor.ActorRefs.NoSender);
+        AdvanceUntilHealthy();
+        AssertInvariants();
+    }
+}

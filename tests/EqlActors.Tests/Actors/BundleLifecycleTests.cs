@@ -1,0 +1,127 @@
+using Akka.Actor;
+using EqlActors.Actors;
+using EqlActors.Configuration;
+using EqlActors.Messages;
+using EqlActors.Simulation;
+
+namespace EqlActors.Tests.Actors;
+
+public class BundleLifecycleTests : BundleSpec
+{
+    [Fact]
+    public void Start_brings_every_link_up_enslaved_with_every_route_within_seconds()
+    {
+        var events = SubscribeEvents();
+        CreateBundle();
+
+        var took = AdvanceUntilHealthy();
+
+        Assert.True(took < TimeSpan.FromSeconds(6), $"took {took}; the HOWTO script needed 18.2 s");
+        AssertInvariants();
+        var prepared = events.FishForMessage<RemotePrepared>(_ => true);
+        Assert.Equal(4, prepared.StaleKilled);
+        var status = Status();
+        Assert.True(status.Ready);
+        Assert.Equal(BundlePhase.Running, status.Phase);
+        Assert.All(status.Links, l =>
+        {
+            Assert.Equal(LinkPhase.Up, l.Phase);
+            Assert.True(l.Enslaved);
+            Assert.NotNull(l.Pid);
+            Assert.Equal($"ppp{l.Link}", l.Interface);
+            Assert.Equal(0, l.Restarts);
+        });
+        Assert.True(status.Master.Up);
+        Assert.All(status.Routes, r => Assert.True(r.Present));
+        Assert.Equal("127", status.TcpReordering);
+        events.FishForMessage<BundleReady>(_ => true);
+    }
+
+    [Fact]
+    public void Stop_tears_everything_down_and_leaves_no_process_slave_or_route()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromMinutes(1));
+
+        var stopped = StopBundle();
+
+        Assert.Equal("bundle", stopped.Bundle);
+        AssertNoLeaks();
+        Assert.Equal(SimulatedSystem.TcpReorderingDefault, Sim.Sysctl(SimulatedSystem.TcpReorderingKey));
+        Assert.False(Sim.Interface(Config.Eql.Device).Exists);
+        var status = Status();
+        Assert.Equal(BundlePhase.Stopped, status.Phase);
+        Assert.All(status.Links, l => Assert.Equal(LinkPhase.Stopped, l.Phase));
+
+        // Nothing comes back by itself after a stop.
+        Advance(TimeSpan.FromMinutes(2));
+        AssertNoLeaks();
+    }
+
+    [Fact]
+    public void Stop_while_links_are_backing_off_still_completes_without_leaks()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        Sim.MakeRemoteUnreachable(TimeSpan.FromMinutes(5));
+        Advance(TimeSpan.FromSeconds(40));
+
+        StopBundle();
+
+        Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(0, Sim.Leaks().Slaves);
+        Assert.Equal(0, Sim.Leaks().Routes);
+        Assert.DoesNotContain(Sim.Processes, p => !p.OnRemote);
+    }
+
+    [Fact]
+    public void A_stopped_bundle_starts_again()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        StopBundle();
+
+        Bundle.Tell(new StartBundle());
+        AdvanceUntilHealthy();
+
+        AssertInvariants();
+    }
+
+    [Fact]
+    public void A_new_bundle_actor_adopts_running_links_instead_of_restarting_them()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        var pids = Sim.Processes.Where(p => p.Kind == SimProcessKind.Pppd).Select(p => p.Pid).Order().ToList();
+        var starts = Sim.PppStarts.Count;
+        // The daemon goes away without stopping the bundle (a crash, an upgrade).
+        Sys.Stop(Bundle);
+        Advance(TimeSpan.FromSeconds(1));
+
+        var events = SubscribeEvents();
+        var bundle = Sys.CreateBundle(Config, Sim.Ports, new BundleOptions("bundle-2", SimulationHosting.Dispatcher));
+        bundle.Settle();
+        bundle.Tell(new StartBundle());
+        bundle.Settle();
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(3, Drain(events).OfType<LinkAdopted>().Count());
+        Assert.Equal(starts, Sim.PppStarts.Count);
+        Assert.Equal(pids, Sim.Processes.Where(p => p.Kind == SimProcessKind.Pppd).Select(p => p.Pid).Order().ToList());
+        AssertInvariants();
+    }
+
+    [Fact]
+    public void Single_link_mode_runs_link_0_alone()
+    {
+        CreateBundle(new BundleConfig { SingleLink = true });
+
+        AdvanceUntilHealthy();
+
+        AssertInvariants();
+        Assert.Single(Status().Links);
+        Assert.Equal("ppp0", Assert.Single(Sim.Slaves).Name);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using EqlActors.Host.Cli;
+using EqlActors.Simulation;
+
+namespace EqlActors.Tests.Simulation;
+
+[CollectionDefinition("console", DisableParallelization = true)]
+public class ConsoleCollection;
+
+/// <summary>The simulate verb's contract: exit code and the JSON object on stdout.</summary>
+[Collection("console")]
+public class SimulateCommandTests
+{
+    private static (int Exit, string Out) Invoke(params string[] args)
+    {
+        var previous = Console.Out;
+        var writer = new StringWriter();
+        Console.SetOut(writer);
+        try
+        {
+            var exit = EqlActorsCli.Build().Parse(args).Invoke();
+            return (exit, writer.ToString());
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+    }
+
+    [Fact]
+    public void Json_output_is_one_object_with_the_documented_fields()
+    {
+        var (exit, output) = Invoke("simulate", "--links", "3", "--faults", "45", "--seed", "42", "--duration", "1h", "--json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal(45, root.GetProperty("faultsInjected").GetInt32());
+        Assert.Equal(45, root.GetProperty("faultsRecovered").GetInt32());
+        var kinds = root.GetProperty("faultKinds");
+        Assert.All(Enum.GetNames<FaultKind>(), k => Assert.Equal(3, kinds.GetProperty(k).GetInt32()));
+        Assert.True(root.GetProperty("maxRecoverySeconds").GetDouble() >= root.GetProperty("meanRecoverySeconds").GetDouble());
+        Assert.InRange(root.GetProperty("availability").GetDouble(), 0.01, 1);
+        var leaks = root.GetProperty("leaks");
+        Assert.Equal(0, leaks.GetProperty("processes").GetInt32());
+        Assert.Equal(0, leaks.GetProperty("slaves").GetInt32());
+        Assert.Equal(0, leaks.GetProperty("routes").GetInt32());
+        Assert.True(root.GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
+    public void Without_arguments_it_prints_a_timeline_and_succeeds()
+    {
+        var (exit, output) = Invoke("simulate");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("[00:00:00.0] bundle: starting", output);
+        Assert.Contains("READY", output);
+        Assert.Contains("FAULT #1", output);
+        Assert.Contains("recovered from fault #30", output);
+        Assert.EndsWith("OK", output.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("--links", "5")]
+    [InlineData("--duration", "soon")]
+    [InlineData("--bundles", "0")]
+    public void Bad_options_are_refused_with_exit_2(string option, string value)
+    {
+        var (exit, _) = Invoke("simulate", option, value);
+
+        Assert.Equal(EqlActorsCli.InvalidConfiguration, exit);
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("15m", 900)]
+    [InlineData("2h", 7200)]
+    [InlineData("1.5d", 129600)]
+    public void Durations_read_like_people_write_them(string text, double seconds)
+    {
+        Assert.True(SimulateCommand.TryParseDuration(text, out var span));
+        Assert.Equal(seconds, span.TotalSeconds);
+    }
+}
