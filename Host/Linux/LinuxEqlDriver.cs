@@ -76,16 +76,27 @@ public sealed class LinuxEqlDriver : IEqlDriver, IDisposable
                     : $"EQL master {dev} does not exist after 'modprobe eql' (the module only creates a device named eql)",
                     FailureKind.Permanent);
         }
-        // Address before netmask: setting the address resets the netmask to the classful default.
-        var req = EqlStructs.IfReq(dev);
-        EqlStructs.SetAddress(req, spec.Address);
-        Check(Ioctl(EqlStructs.SIOCSIFADDR, req), $"set address {spec.Address} on {dev}", dev);
-        req = EqlStructs.IfReq(dev);
-        EqlStructs.SetAddress(req, spec.Netmask);
-        Check(Ioctl(EqlStructs.SIOCSIFNETMASK, req), $"set netmask {spec.Netmask} on {dev}", dev);
-        req = EqlStructs.IfReq(dev);
-        EqlStructs.SetInt(req, spec.Mtu);
-        Check(Ioctl(EqlStructs.SIOCSIFMTU, req), $"set MTU {spec.Mtu} on {dev}", dev);
+        // Only what differs is set: re-setting the same address would delete and re-add it, and the kernel
+        // would flush the routes through eql with it. Address before netmask: setting the address resets the
+        // netmask to the classful default.
+        if (!Equals(ReadAddress(dev, EqlStructs.SIOCGIFADDR), spec.Address))
+        {
+            var req = EqlStructs.IfReq(dev);
+            EqlStructs.SetAddress(req, spec.Address);
+            Check(Ioctl(EqlStructs.SIOCSIFADDR, req), $"set address {spec.Address} on {dev}", dev);
+        }
+        if (!Equals(ReadAddress(dev, EqlStructs.SIOCGIFNETMASK), spec.Netmask))
+        {
+            var req = EqlStructs.IfReq(dev);
+            EqlStructs.SetAddress(req, spec.Netmask);
+            Check(Ioctl(EqlStructs.SIOCSIFNETMASK, req), $"set netmask {spec.Netmask} on {dev}", dev);
+        }
+        if (Mtu(dev) != spec.Mtu)
+        {
+            var req = EqlStructs.IfReq(dev);
+            EqlStructs.SetInt(req, spec.Mtu);
+            Check(Ioctl(EqlStructs.SIOCSIFMTU, req), $"set MTU {spec.Mtu} on {dev}", dev);
+        }
         SetUp(dev, true);
     }
 
@@ -179,6 +190,16 @@ public sealed class LinuxEqlDriver : IEqlDriver, IDisposable
             _ => (Native.StrError(errno), FailureKind.Transient),
         };
         throw new PortException($"cannot {what}: {text} ({Native.ErrnoName(errno)})", kind);
+    }
+
+    /// <summary>SIOCGIFADDR / SIOCGIFNETMASK; null when the device has no IPv4 address.</summary>
+    private System.Net.IPAddress? ReadAddress(string dev, uint request)
+    {
+        var req = EqlStructs.IfReq(dev);
+        var e = Ioctl(request, req);
+        if (e == Native.EADDRNOTAVAIL) return null;
+        Check(e, $"read the address of {dev}", dev);
+        return EqlStructs.GetAddress(req);
     }
 
     private bool Exists(string dev) => Ioctl(EqlStructs.SIOCGIFINDEX, EqlStructs.IfReq(dev)) != Native.ENODEV;

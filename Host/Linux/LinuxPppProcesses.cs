@@ -75,13 +75,14 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             if (line is null) return;
             events.Output(launch.Link, pid, line);
             var m = UsingInterface().Match(line);
-            if (m.Success) events.InterfaceAssigned(launch.Link, pid, m.Groups[1].Value);
+            if (m.Success && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0) events.InterfaceAssigned(launch.Link, pid, m.Groups[1].Value);
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        _ = WatchPidFileAsync(tracked, PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link), events, exited.Task);
         _ = Task.Run(async () =>
         {
             await exited.Task.ConfigureAwait(false);
@@ -97,20 +98,40 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         return Task.FromResult(new PppProcess(launch.Link, pid, null));
     }
 
+    /// <summary>
+    /// When pppd logs elsewhere than stdout, the interface is learned from its pidfile's second line, which
+    /// pppd writes once the interface exists.
+    /// </summary>
+    private async Task WatchPidFileAsync(Tracked tracked, string pidFile, IPppEvents events, Task exited)
+    {
+        while (!exited.IsCompleted && !_disposed.IsCancellationRequested && Volatile.Read(ref tracked.InterfaceReported) == 0)
+        {
+            await Task.WhenAny(exited, Task.Delay(_pollInterval)).ConfigureAwait(false);
+            if (ReadPidFile(pidFile) is ({ } pid, { } ifname) && pid == tracked.Pid && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0)
+                events.InterfaceAssigned(tracked.Link, tracked.Pid, ifname);
+        }
+    }
+
+    /// <summary>pppd's pidfile: the pid on the first line, the interface on the second once it exists.</summary>
+    public static (int? Pid, string? Interface) ReadPidFile(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (IOException) { return (null, null); }
+        catch (UnauthorizedAccessException) { return (null, null); }
+        int? pid = lines.Length > 0 && int.TryParse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 1 ? p : null;
+        var ifname = lines.Length > 1 && lines[1].Trim().Length > 0 ? lines[1].Trim() : null;
+        return (pid, ifname);
+    }
+
     public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
     {
-        var pidFile = PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link);
-        string[] lines;
-        try { lines = File.ReadAllLines(pidFile); }
-        catch (FileNotFoundException) { return Task.FromResult<PppProcess?>(null); }
-        catch (DirectoryNotFoundException) { return Task.FromResult<PppProcess?>(null); }
-        if (lines.Length == 0 || !int.TryParse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
-            return Task.FromResult<PppProcess?>(null);
+        var (filePid, ifname) = ReadPidFile(PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link));
+        if (filePid is not { } pid) return Task.FromResult<PppProcess?>(null);
 
         var stat = ProcessTree.Stat(pid);
         if (stat is null || stat.IsZombie || !IsOurPppd(ProcessTree.CommandLine(pid), launch))
             return Task.FromResult<PppProcess?>(null); // stale pidfile, or the pid now belongs to someone else
-        var ifname = lines.Length > 1 && lines[1].Trim().Length > 0 ? lines[1].Trim() : null;
 
         var tracked = new Tracked(launch.Link, pid, null);
         _tracked[pid] = tracked;
@@ -248,6 +269,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     private sealed record Tracked(int Link, int Pid, Process? Process)
     {
         public Task? Exit { get; init; }
+        public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();
     }
 }

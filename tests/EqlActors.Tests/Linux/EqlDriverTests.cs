@@ -115,8 +115,13 @@ public sealed class EqlDriverNetnsTests : IDisposable
         var addr = dev.GetProperty("addr_info").EnumerateArray().Single(a => a.GetProperty("family").GetString() == "inet");
         Assert.Equal(("172.16.1.1", 24), (addr.GetProperty("local").GetString(), addr.GetProperty("prefixlen").GetInt32()));
 
-        // Idempotent: a second call changes nothing and does not fail.
+        // Idempotent: a second call changes nothing, so routes through the master survive it.
+        _ns.Ip("route", "add", "192.168.1.0/24", "via", "172.16.1.2", "dev", "eql");
         await _driver.EnsureMasterAsync(new EqlMasterSpec("eql", IPAddress.Parse("172.16.1.1"), IPAddress.Parse("255.255.255.0"), 1400));
+        Assert.Contains("192.168.1.0/24", _ns.Ip("-4", "route", "show"));
+        // A different netmask is applied.
+        await _driver.EnsureMasterAsync(new EqlMasterSpec("eql", IPAddress.Parse("172.16.1.1"), IPAddress.Parse("255.255.0.0"), 1400));
+        Assert.Contains("172.16.1.1/16", _ns.Ip("-4", "addr", "show", "dev", "eql"));
 
         var notEql = await Assert.ThrowsAsync<PortException>(() => _driver.GetMasterAsync("eql"));
         Assert.Contains("eql is not an EQL master", notEql.Message);

@@ -30,16 +30,17 @@ public sealed class PppProcessesTests : IDisposable
     private const string StandIn = """
         #!/bin/sh
         # Stand-in for pppd: options come as pppd words; standin-* words steer it.
-        code=hang; rundir=; linkname=; prev=
+        code=hang; rundir=; linkname=; prev=; quiet=
         for a in "$@"; do
           case "$a" in
             standin-exit=*) code=${a#standin-exit=} ;;
             standin-rundir=*) rundir=${a#standin-rundir=} ;;
+            standin-quiet) quiet=1 ;;
           esac
           [ "$prev" = linkname ] && linkname=$a
           prev=$a
         done
-        echo "Using interface ppp7"
+        [ -z "$quiet" ] && echo "Using interface ppp7"
         echo "Connect: ppp7 <--> /dev/pts/9" >&2
         sh -c 'sleep 300 & echo $! > "$0.grandchild"; wait' "$rundir/chain" &
         echo $! > "$rundir/chain.child"
@@ -94,15 +95,36 @@ public sealed class PppProcessesTests : IDisposable
     }
 
     [Fact]
+    public async Task The_interface_is_learned_from_the_pidfile_when_pppd_does_not_log_it()
+    {
+        using var ppp = new LinuxPppProcesses(_dir.Path, pollInterval: TimeSpan.FromMilliseconds(50));
+        var events = new RecordingPppEvents();
+        var launch = Launch(1);
+        launch = launch with { Config = launch.Config with { Ppp = launch.Config.Ppp with { ExtraOptions = [.. launch.Config.Ppp.ExtraOptions, "standin-quiet"] } } };
+        var p = await ppp.StartAsync(launch, events);
+        try
+        {
+            await Wait.UntilAsync(() => !events.Interfaces.IsEmpty, TimeSpan.FromSeconds(10), "the interface from the pidfile");
+            Assert.Equal((1, p.Pid, "ppp7"), Assert.Single(events.Interfaces));
+            Assert.DoesNotContain(events.Lines, l => l.Line.Contains("Using interface", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await ppp.StopAsync(p, TimeSpan.FromSeconds(2));
+        }
+    }
+
+    [Fact]
     public async Task Pppd_runs_in_a_session_of_its_own()
     {
         using var ppp = new LinuxPppProcesses(_dir.Path);
         var p = await ppp.StartAsync(Launch(0), new RecordingPppEvents());
         try
         {
+            // setsid execs pppd: until then the pid still runs setsid.
+            await Wait.UntilAsync(() => LinuxPppProcesses.IsOurPppd(ProcessTree.CommandLine(p.Pid), Launch(0)), TimeSpan.FromSeconds(10), "pppd to be exec'd");
             var s = ProcessTree.Stat(p.Pid)!;
             Assert.Equal((p.Pid, p.Pid), (s.ProcessGroup, s.Session));
-            Assert.True(LinuxPppProcesses.IsOurPppd(ProcessTree.CommandLine(p.Pid), Launch(0)));
         }
         finally
         {
