@@ -150,6 +150,32 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
     }
 
     /// <summary>Runs argv as <paramref name="user"/> in host_B's home; setpriv execs (no fork), so the process is our child and reaped here.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void The_pty_command_reaches_slirp_through_real_ssh_and_the_remote_shell(int jumps)
+    {
+        // A slirp path and a known_hosts path that need quoting at every level; a stand-in slirp records its argv.
+        const string slirp = "bin/sl irp;$(touch pwned)'q'";
+        sshd.Install(slirp, "#!/bin/sh\nprintf '%s\\0' \"$0\" \"$@\" > \"$HOME/slirp-argv\"\n");
+        var khDir = Path.Combine(sshd.Dir.Path, $"known hosts {jumps}");
+        Directory.CreateDirectory(khDir);
+        var kh = Path.Combine(khDir, "known_hosts");
+        File.WriteAllLines(kh, sshd.BothHostLines());
+        var config = sshd.Config(kh, jumps: jumps, slirp: slirp);
+        config = config with { Remote = config.Remote with { SshPath = "/usr/bin/ssh" } };
+        var argvFile = Path.Combine(sshd.Home, "slirp-argv");
+        File.Delete(argvFile);
+
+        var pty = EqlActors.Host.Linux.PppCommandLine.PtyCommand(new PppLaunch(2, config));
+        var (code, stdout, stderr) = Run.Argv(["/bin/sh", "-c", pty]);
+
+        Assert.True(code == 0, $"ssh exited {code}: {stderr}{stdout}");
+        var argv = File.ReadAllText(argvFile).TrimEnd('\0').Split('\0');
+        Assert.Equal([slirp, "-l", "2"], argv);
+        Assert.False(File.Exists(Path.Combine(sshd.Home, "pwned")));
+    }
+
     private System.Diagnostics.Process StartAs(string user, params string[] argv)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("setpriv") { UseShellExecute = false, WorkingDirectory = sshd.Home };
