@@ -116,7 +116,10 @@ public sealed class LinuxNetworkLinks : INetworkLinks, IDisposable
                     foreach (var m in Rtnetlink.Split(buf, n))
                     {
                         if (m.Type is not (Rtnetlink.RTM_NEWLINK or Rtnetlink.RTM_DELLINK)) continue;
-                        var l = Rtnetlink.ParseLink(buf, m);
+                        RtLink l;
+                        try { l = Rtnetlink.ParseLink(buf, m); }
+                        catch (ArgumentException) { continue; } // a malformed message: skip it, never kill the process
+
                         if (l.Name is null) continue;
                         try
                         {

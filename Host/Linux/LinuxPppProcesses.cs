@@ -67,22 +67,23 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         process.StandardInput.Close();
         var pid = process.Id;
-        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task };
+        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events };
         _tracked[pid] = tracked;
+        RuntimeChildren[pid] = 0;
 
         void OnLine(string? line)
         {
             if (line is null) return;
-            events.Output(launch.Link, pid, line);
+            tracked.Events.Output(launch.Link, pid, line);
             var m = UsingInterface().Match(line);
-            if (m.Success && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0) events.InterfaceAssigned(launch.Link, pid, m.Groups[1].Value);
+            if (m.Success && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0) tracked.Events.InterfaceAssigned(launch.Link, pid, m.Groups[1].Value);
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        _ = WatchPidFileAsync(tracked, PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link), events, exited.Task);
+        _ = WatchPidFileAsync(tracked, PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link), exited.Task);
         _ = Task.Run(async () =>
         {
             await exited.Task.ConfigureAwait(false);
@@ -93,7 +94,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             catch (TimeoutException) { }
             _tracked.TryRemove(pid, out _);
             var (reason, kind) = PppExitCodes.Describe(code);
-            events.Exited(new PppExit(launch.Link, pid, code, reason, kind));
+            RuntimeChildren.TryRemove(pid, out _);
+            tracked.Events.Exited(new PppExit(launch.Link, pid, code, reason, kind));
         });
         return Task.FromResult(new PppProcess(launch.Link, pid, null));
     }
@@ -102,13 +104,13 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// When pppd logs elsewhere than stdout, the interface is learned from its pidfile's second line, which
     /// pppd writes once the interface exists.
     /// </summary>
-    private async Task WatchPidFileAsync(Tracked tracked, string pidFile, IPppEvents events, Task exited)
+    private async Task WatchPidFileAsync(Tracked tracked, string pidFile, Task exited)
     {
         while (!exited.IsCompleted && !_disposed.IsCancellationRequested && Volatile.Read(ref tracked.InterfaceReported) == 0)
         {
             await Task.WhenAny(exited, Task.Delay(_pollInterval)).ConfigureAwait(false);
             if (ReadPidFile(pidFile) is ({ } pid, { } ifname) && pid == tracked.Pid && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0)
-                events.InterfaceAssigned(tracked.Link, tracked.Pid, ifname);
+                tracked.Events.InterfaceAssigned(tracked.Link, tracked.Pid, ifname);
         }
     }
 
@@ -133,10 +135,18 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (stat is null || stat.IsZombie || !IsOurPppd(ProcessTree.CommandLine(pid), launch))
             return Task.FromResult<PppProcess?>(null); // stale pidfile, or the pid now belongs to someone else
 
-        var tracked = new Tracked(launch.Link, pid, null);
+        if (_tracked.TryGetValue(pid, out var known))
+        {
+            // Already watched by this instance (an actor restarted and adopts what it started): only the
+            // subscriber changes; a second watcher would report the exit twice.
+            known.Events = events;
+            if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
+            return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
+        }
+        var tracked = new Tracked(launch.Link, pid, null) { Events = events };
         _tracked[pid] = tracked;
         if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
-        var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime, events)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
+        var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
         thread.Start();
         return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
     }
@@ -155,7 +165,20 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         return false;
     }
 
-    private void WatchAdopted(Tracked tracked, ulong startTime, IPppEvents events)
+    private void WatchAdopted(Tracked tracked, ulong startTime)
+    {
+        try
+        {
+            WatchAdoptedCore(tracked, startTime);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A dedicated thread must never take the service down; report the chain as lost instead.
+            tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1, $"watching the adopted pppd failed: {e.Message}", FailureKind.Transient));
+        }
+    }
+
+    private void WatchAdoptedCore(Tracked tracked, ulong startTime)
     {
         var pidfd = (int)Native.syscall(Native.SYS_pidfd_open, tracked.Pid, 0);
         try
@@ -182,7 +205,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (_disposed.IsCancellationRequested) return;
         ReapOrphans(tracked);
         _tracked.TryRemove(tracked.Pid, out _);
-        events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
+        tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
             "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
     }
 
@@ -255,7 +278,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         var self = Environment.ProcessId;
         foreach (var (pid, start) in tracked.Members)
         {
-            if (pid == tracked.Pid && tracked.Process is not null) continue;
+            if (RuntimeChildren.ContainsKey(pid)) continue; // the runtime reaps what it started: waiting here would make it fail fast
             var s = ProcessTree.Stat(pid);
             if (s is { IsZombie: true } && s.ParentPid == self && s.StartTime == start) Native.waitpid(pid, out _, Native.WNOHANG);
         }
@@ -263,12 +286,20 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
 
     public void Dispose() => _disposed.Cancel();
 
+    /// <summary>
+    /// pids started through <see cref="Process"/> by any instance and not yet seen exiting. The runtime reaps
+    /// them itself and calls Environment.FailFast when another waitpid got there first (ECHILD), so orphan
+    /// reaping must never touch them, even when the same process adopted its own pppd.
+    /// </summary>
+    private static readonly ConcurrentDictionary<int, byte> RuntimeChildren = new();
+
     [GeneratedRegex(@"Using interface (\S+)")]
     private static partial Regex UsingInterface();
 
     private sealed record Tracked(int Link, int Pid, Process? Process)
     {
         public Task? Exit { get; init; }
+        public volatile IPppEvents Events = null!;
         public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();
     }

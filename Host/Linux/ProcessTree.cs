@@ -17,6 +17,8 @@ public static class ProcessTree
         {
             return Parse(File.ReadAllText(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "stat")));
         }
+        catch (FormatException) { return null; }
+        catch (IndexOutOfRangeException) { return null; }
         catch (IOException) { return null; }
         catch (UnauthorizedAccessException) { return null; }
     }
@@ -35,7 +37,7 @@ public static class ProcessTree
     public static IReadOnlyList<ProcStat> All(string proc = "/proc")
     {
         var list = new List<ProcStat>();
-        foreach (var dir in Directory.EnumerateDirectories(proc))
+        foreach (var dir in Directory.GetDirectories(proc))
         {
             if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Stat(pid, proc) is { } s)
                 list.Add(s);

@@ -193,6 +193,24 @@ public sealed class PppProcessesTests : IDisposable
     }
 
     [Fact]
+    public async Task Adopting_a_pppd_this_instance_started_moves_its_events_to_the_new_subscriber()
+    {
+        using var ppp = new LinuxPppProcesses(_dir.Path);
+        var old = new RecordingPppEvents();
+        var p = await ppp.StartAsync(Launch(1), old);
+        var pidFile = _dir.File("ppp-eqlatest-1.pid");
+        await Wait.UntilAsync(() => File.Exists(pidFile) && File.ReadAllLines(pidFile).Length == 2, TimeSpan.FromSeconds(10), "the pidfile");
+
+        var events = new RecordingPppEvents();
+        Assert.Equal(new PppProcess(1, p.Pid, "ppp7"), await ppp.AdoptAsync(Launch(1), events));
+        await ppp.StopAsync(p, TimeSpan.FromSeconds(2));
+
+        await Wait.UntilAsync(() => !events.Exits.IsEmpty, TimeSpan.FromSeconds(5), "the exit");
+        Assert.Equal(128 + Native.SIGTERM, Assert.Single(events.Exits).ExitCode); // the real status: still our child
+        Assert.Empty(old.Exits);
+    }
+
+    [Fact]
     public async Task A_pidfile_naming_a_dead_or_foreign_process_is_not_adopted()
     {
         using var ppp = new LinuxPppProcesses(_dir.Path);
