@@ -11,8 +11,11 @@ public sealed class NetnsFixture : IDisposable
 {
     public string Name { get; } = $"eqla-test-{Guid.NewGuid().ToString("N")[..10]}";
 
+    private readonly string _claim;
+
     public NetnsFixture()
     {
+        _claim = Janitor.Claim(Janitor.Kind.Netns, Name);
         Run.Checked("ip", "netns", "add", Name);
     }
 
@@ -23,5 +26,6 @@ public sealed class NetnsFixture : IDisposable
     {
         // Deleting the namespace destroys every device in it (veth peers included).
         Run.Argv(["ip", "netns", "del", Name]);
+        Janitor.Release(_claim);
     }
 }

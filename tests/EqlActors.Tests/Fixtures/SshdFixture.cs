@@ -29,6 +29,7 @@ public sealed class SshdFixture : IDisposable
     public string KeyRsa => Dir.File("id_rsa");
     public string KeyWrong => Dir.File("id_wrong");
     private bool _userCreated;
+    private string? _userClaim;
 
     public SshdFixture()
     {
@@ -38,6 +39,7 @@ public sealed class SshdFixture : IDisposable
             Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
             if (!Directory.Exists("/run/sshd")) Directory.CreateDirectory("/run/sshd", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+            _userClaim = Janitor.Claim(Janitor.Kind.User, User);
             Run.Checked("useradd", "--create-home", "--shell", "/bin/sh", User);
             _userCreated = true;
             Run.Checked("usermod", "-p", "*", User); // no password, but not locked: sshd without PAM refuses locked accounts
@@ -130,6 +132,7 @@ public sealed class SshdFixture : IDisposable
             Sshd.ReapWhenGone(pids);
             Run.Argv(["userdel", "--remove", "--force", User]);
         }
+        Janitor.Release(_userClaim);
         Dir.Dispose();
     }
 
@@ -156,6 +159,7 @@ public sealed class Sshd : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
+    private string? _claim;
 
     public int Port { get; }
     public string HostKeyPub { get; }
@@ -203,10 +207,11 @@ public sealed class Sshd : IDisposable
                 Subsystem sftp internal-sftp
                 LogLevel VERBOSE
                 """);
+            var claim = Janitor.Claim(Janitor.Kind.Sshd, config);
             var psi = new ProcessStartInfo("/usr/sbin/sshd") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var a in new[] { "-D", "-e", "-f", config }) psi.ArgumentList.Add(a);
             var p = Process.Start(psi)!;
-            var sshd = new Sshd(p, port, hostKey + ".pub");
+            var sshd = new Sshd(p, port, hostKey + ".pub") { _claim = claim };
             p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (sshd._log) sshd._log.AppendLine(e.Data); };
             p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (sshd._log) sshd._log.AppendLine(e.Data); };
             p.BeginErrorReadLine();
@@ -263,6 +268,7 @@ public sealed class Sshd : IDisposable
         _process.WaitForExit();
         _process.Dispose();
         ReapWhenGone(children);
+        Janitor.Release(_claim);
     }
 
     /// <summary>Waits (bounded) for the pids to end and reaps those that were reparented to this process.</summary>

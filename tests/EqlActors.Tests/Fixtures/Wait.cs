@@ -22,10 +22,12 @@ public static class Wait
 public sealed class TempDir : IDisposable
 {
     public string Path { get; }
+    private readonly string _claim;
 
     public TempDir(string prefix = "eqla-test-")
     {
         Path = Directory.CreateTempSubdirectory(prefix).FullName;
+        _claim = Janitor.Claim(Janitor.Kind.Dir, Path);
     }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
@@ -42,6 +44,7 @@ public sealed class TempDir : IDisposable
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Janitor.Release(_claim);
     }
 }
 
