@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EqlActors.Ports;
+
+namespace EqlActors.Host.Linux;
+
+/// <summary>
+/// pppd chains on Linux. pppd is started with <c>setsid</c> in front (argv, never a command line), so it leads
+/// its own session and process group: its <c>/bin/sh -c "exec ssh ..."</c> pty child and anything that forks
+/// below it can be signalled together, and it survives a restart of this service to be adopted from its
+/// <c>linkname</c> pidfile.
+/// </summary>
+public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
+{
+    private readonly string _runDirectory;
+    private readonly string _setsidPath;
+    private readonly TimeSpan _pollInterval;
+    private readonly ConcurrentDictionary<int, Tracked> _tracked = new();
+    private readonly CancellationTokenSource _disposed = new();
+
+    /// <param name="runDirectory">Where pppd writes <c>ppp-LINKNAME.pid</c> (pppd's own choice is /var/run; tests point it elsewhere).</param>
+    /// <param name="setsidPath">util-linux <c>setsid</c>: puts pppd in a session of its own without a shell.</param>
+    /// <param name="becomeSubreaper">
+    /// Make this process a child subreaper (prctl PR_SET_CHILD_SUBREAPER) so that orphans of a killed chain are
+    /// reparented here and reaped by <see cref="StopAsync"/>, instead of relying on PID 1 (which in containers
+    /// often reaps nothing).
+    /// </param>
+    /// <param name="pollInterval">Fallback period for watching an adopted pppd when pidfd_open is unavailable.</param>
+    public LinuxPppProcesses(string runDirectory = PppCommandLine.PidFileDirectory, string setsidPath = "/usr/bin/setsid",
+        bool becomeSubreaper = true, TimeSpan? pollInterval = null)
+    {
+        _runDirectory = runDirectory;
+        _setsidPath = setsidPath;
+        _pollInterval = pollInterval ?? TimeSpan.FromMilliseconds(500);
+        if (becomeSubreaper) Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+
+    public Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        var argv = PppCommandLine.PppdArgv(launch);
+        var psi = new ProcessStartInfo(_setsidPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add("--");
+        foreach (var a in argv) psi.ArgumentList.Add(a);
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        // Process.Exited, not WaitForExitAsync: the latter also waits for the output pipes to close, and a
+        // leftover of the chain holding them open would hide pppd's exit. Attached before Start so none is missed.
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult();
+        try
+        {
+            if (!process.Start()) throw new PortException($"link {launch.Link}: pppd did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            process.Dispose();
+            throw new PortException($"link {launch.Link}: cannot start {_setsidPath} {launch.Config.Ppp.PppdPath}: {e.Message}", FailureKind.Permanent, e);
+        }
+        process.StandardInput.Close();
+        var pid = process.Id;
+        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events };
+        _tracked[pid] = tracked;
+        RuntimeChildren[pid] = 0;
+
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            tracked.Events.Output(launch.Link, pid, line);
+            var m = UsingInterface().Match(line);
+            if (m.Success && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0) tracked.Events.InterfaceAssigned(launch.Link, pid, m.Groups[1].Value);
+        }
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        _ = WatchPidFileAsync(tracked, PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link), exited.Task);
+        _ = Task.Run(async () =>
+        {
+            await exited.Task.ConfigureAwait(false);
+            var code = process.ExitCode;
+            await EndLeftoversAsync(tracked).ConfigureAwait(false);
+            // With the chain gone the pipes close: wait (bounded) for the last output lines before reporting the exit.
+            try { await Task.Run(() => process.WaitForExit()).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false); }
+            catch (TimeoutException) { }
+            _tracked.TryRemove(pid, out _);
+            var (reason, kind) = PppExitCodes.Describe(code);
+            RuntimeChildren.TryRemove(pid, out _);
+            tracked.Events.Exited(new PppExit(launch.Link, pid, code, reason, kind));
+        });
+        return Task.FromResult(new PppProcess(launch.Link, pid, null));
+    }
+
+    /// <summary>
+    /// When pppd logs elsewhere than stdout, the interface is learned from its pidfile's second line, which
+    /// pppd writes once the interface exists.
+    /// </summary>
+    private async Task WatchPidFileAsync(Tracked tracked, string pidFile, Task exited)
+    {
+        while (!exited.IsCompleted && !_disposed.IsCancellationRequested && Volatile.Read(ref tracked.InterfaceReported) == 0)
+        {
+            await Task.WhenAny(exited, Task.Delay(_pollInterval)).ConfigureAwait(false);
+            if (ReadPidFile(pidFile) is ({ } pid, { } ifname) && pid == tracked.Pid && Interlocked.Exchange(ref tracked.InterfaceReported, 1) == 0)
+                tracked.Events.InterfaceAssigned(tracked.Link, tracked.Pid, ifname);
+        }
+    }
+
+    /// <summary>pppd's pidfile: the pid on the first line, the interface on the second once it exists.</summary>
+    public static (int? Pid, string? Interface) ReadPidFile(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (IOException) { return (null, null); }
+        catch (UnauthorizedAccessException) { return (null, null); }
+        int? pid = lines.Length > 0 && int.TryParse(lines[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 1 ? p : null;
+        var ifname = lines.Length > 1 && lines[1].Trim().Length > 0 ? lines[1].Trim() : null;
+        return (pid, ifname);
+    }
+
+    public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
+    {
+        var (filePid, ifname) = ReadPidFile(PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link));
+        if (filePid is not { } pid) return Task.FromResult<PppProcess?>(null);
+
+        var stat = ProcessTree.Stat(pid);
+        if (stat is null || stat.IsZombie || !IsOurPppd(ProcessTree.CommandLine(pid), launch))
+            return Task.FromResult<PppProcess?>(null); // stale pidfile, or the pid now belongs to someone else
+
+        if (_tracked.TryGetValue(pid, out var known))
+        {
+            // Already watched by this instance (an actor restarted and adopts what it started): only the
+            // subscriber changes; a second watcher would report the exit twice.
+            known.Events = events;
+            if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
+            return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
+        }
+        var tracked = new Tracked(launch.Link, pid, null) { Events = events };
+        _tracked[pid] = tracked;
+        if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
+        var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
+        thread.Start();
+        return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
+    }
+
+    /// <summary>argv is this link's pppd: argv[0] (or the interpreter's argv[1] for a script) is the configured pppd and it carries our linkname.</summary>
+    public static bool IsOurPppd(IReadOnlyList<string>? argv, PppLaunch launch)
+    {
+        if (argv is null || argv.Count == 0) return false;
+        var pppd = launch.Config.Ppp.PppdPath;
+        if (argv[0] != pppd && !(argv.Count > 1 && argv[1] == pppd)) return false;
+        var linkname = PppCommandLine.LinkName(launch.Config.Ppp, launch.Link);
+        for (var i = 0; i + 1 < argv.Count; i++)
+        {
+            if (argv[i] == "linkname" && argv[i + 1] == linkname) return true;
+        }
+        return false;
+    }
+
+    private void WatchAdopted(Tracked tracked, ulong startTime)
+    {
+        try
+        {
+            WatchAdoptedCore(tracked, startTime);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A dedicated thread must never take the service down; report the chain as lost instead.
+            tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1, $"watching the adopted pppd failed: {e.Message}", FailureKind.Transient));
+        }
+    }
+
+    private void WatchAdoptedCore(Tracked tracked, ulong startTime)
+    {
+        var pidfd = (int)Native.syscall(Native.SYS_pidfd_open, tracked.Pid, 0);
+        try
+        {
+            while (!_disposed.IsCancellationRequested)
+            {
+                if (pidfd >= 0)
+                {
+                    var fds = new[] { new Native.PollFd { Fd = pidfd, Events = Native.POLLIN } };
+                    if (Native.poll(fds, 1, 250) > 0) break;
+                }
+                else
+                {
+                    var s = ProcessTree.Stat(tracked.Pid);
+                    if (s is null || s.IsZombie || s.StartTime != startTime) break;
+                    Thread.Sleep(_pollInterval);
+                }
+            }
+        }
+        finally
+        {
+            if (pidfd >= 0) Native.close(pidfd);
+        }
+        if (_disposed.IsCancellationRequested) return;
+        ReapOrphans(tracked);
+        _tracked.TryRemove(tracked.Pid, out _);
+        tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
+            "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
+    }
+
+    public async Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default)
+    {
+        var pid = process.Pid;
+        _tracked.TryGetValue(pid, out var tracked);
+        var leadsGroup = Native.getpgid(pid) == pid;
+
+        Signal(pid, leadsGroup, Native.SIGTERM, tracked);
+        var deadline = DateTime.UtcNow + grace;
+        while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked).Count > 0)
+            await Task.Delay(20, ct).ConfigureAwait(false);
+
+        if (LiveMembers(pid, tracked).Count > 0)
+        {
+            Signal(pid, leadsGroup, Native.SIGKILL, tracked);
+            var hard = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (LiveMembers(pid, tracked).Count > 0)
+            {
+                if (DateTime.UtcNow > hard)
+                    throw new PortException($"link {process.Link}: pppd chain of pid {pid} survived SIGKILL (uninterruptible sleep?)");
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+        }
+        if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
+        if (tracked is not null) ReapOrphans(tracked);
+    }
+
+    /// <summary>
+    /// pppd is gone by itself: whatever is left of its chain (an ssh that outlived it would keep slirp's unit
+    /// attached and make the next start fail) is ended too, then reaped.
+    /// </summary>
+    private static async Task EndLeftoversAsync(Tracked tracked)
+    {
+        var left = ProcessTree.Chain(tracked.Pid).Where(m => !m.IsZombie && m.Pid != tracked.Pid).ToList();
+        foreach (var m in left) { tracked.Members.TryAdd(m.Pid, m.StartTime); Native.kill(m.Pid, Native.SIGTERM); }
+        for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
+        foreach (var m in LiveMembers(tracked.Pid, tracked)) if (m.Pid != tracked.Pid) Native.kill(m.Pid, Native.SIGKILL);
+        for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
+        ReapOrphans(tracked);
+    }
+
+    /// <summary>SIGTERM/SIGKILL to the process group and to every member found by session or parent links.</summary>
+    private static void Signal(int pid, bool leadsGroup, int sig, Tracked? tracked)
+    {
+        if (leadsGroup) Native.kill(-pid, sig);
+        foreach (var m in ProcessTree.Chain(pid))
+        {
+            if (m.IsZombie) continue;
+            tracked?.Members.TryAdd(m.Pid, m.StartTime);
+            Native.kill(m.Pid, sig);
+        }
+    }
+
+    private static List<ProcStat> LiveMembers(int pid, Tracked? tracked)
+    {
+        var live = ProcessTree.Chain(pid).Where(m => !m.IsZombie).ToList();
+        foreach (var m in live) tracked?.Members.TryAdd(m.Pid, m.StartTime);
+        return live;
+    }
+
+    /// <summary>
+    /// Reaps members of the chain that were reparented to this process (as subreaper) and died. Only pids seen
+    /// in the chain are waited for, never -1: the runtime reaps its own children.
+    /// </summary>
+    private static void ReapOrphans(Tracked tracked)
+    {
+        foreach (var m in ProcessTree.Chain(tracked.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
+        var self = Environment.ProcessId;
+        foreach (var (pid, start) in tracked.Members)
+        {
+            if (RuntimeChildren.ContainsKey(pid)) continue; // the runtime reaps what it started: waiting here would make it fail fast
+            var s = ProcessTree.Stat(pid);
+            if (s is { IsZombie: true } && s.ParentPid == self && s.StartTime == start) Native.waitpid(pid, out _, Native.WNOHANG);
+        }
+    }
+
+    public void Dispose() => _disposed.Cancel();
+
+    /// <summary>
+    /// pids started through <see cref="Process"/> by any instance and not yet seen exiting. The runtime reaps
+    /// them itself and calls Environment.FailFast when another waitpid got there first (ECHILD), so orphan
+    /// reaping must never touch them, even when the same process adopted its own pppd.
+    /// </summary>
+    private static readonly ConcurrentDictionary<int, byte> RuntimeChildren = new();
+
+    [GeneratedRegex(@"Using interface (\S+)")]
+    private static partial Regex UsingInterface();
+
+    private sealed record Tracked(int Link, int Pid, Process? Process)
+    {
+        public Task? Exit { get; init; }
+        public volatile IPppEvents Events = null!;
+        public int InterfaceReported;
+        public ConcurrentDictionary<int, ulong> Members { get; } = new();
+    }
+}

@@ -1,0 +1,22 @@
+using EqlActors.Configuration;
+using EqlActors.Host.Remote;
+using EqlActors.Ports;
+
+namespace EqlActors.Host.Linux;
+
+/// <summary>The Linux implementations of every port, for a real bundle on this host.</summary>
+public static class LinuxSystem
+{
+    /// <summary>
+    /// Builds the ports for <paramref name="config"/>. <paramref name="netns"/> runs the network ports (links,
+    /// EQL ioctls, routes, sysctl) inside a named namespace; null is the host's own, as in production.
+    /// pppd and the remote host are not namespace-aware.
+    /// </summary>
+    public static SystemPorts Create(BundleConfig config, string? netns = null) => new(
+        new LinuxPppProcesses(),
+        new LinuxNetworkLinks(netns),
+        new LinuxEqlDriver(netns),
+        new LinuxRoutes(netns),
+        new LinuxSysctl(netns),
+        new SshRemoteHost(config));
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+
+namespace EqlActors.Host.Linux;
+
+/// <summary>One line of <c>/proc/PID/stat</c>: what is needed to find a process chain and its zombies.</summary>
+public sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessGroup, int Session, ulong StartTime)
+{
+    public bool IsZombie => State is 'Z' or 'X';
+}
+
+/// <summary>Reads <c>/proc</c>. All methods tolerate processes vanishing while they look.</summary>
+public static class ProcessTree
+{
+    public static ProcStat? Stat(int pid, string proc = "/proc")
+    {
+        try
+        {
+            return Parse(File.ReadAllText(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "stat")));
+        }
+        catch (FormatException) { return null; }
+        catch (IndexOutOfRangeException) { return null; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Parses <c>pid (comm) S ppid pgrp session ... starttime</c>; comm may hold spaces and parentheses.</summary>
+    public static ProcStat? Parse(string line)
+    {
+        var close = line.LastIndexOf(')');
+        if (close < 0) return null;
+        var pid = int.Parse(line.AsSpan(0, line.IndexOf(' ')), CultureInfo.InvariantCulture);
+        var f = line[(close + 2)..].Split(' ');
+        // f[0]=state f[1]=ppid f[2]=pgrp f[3]=session ... f[19]=starttime (field 22 of stat)
+        return new ProcStat(pid, f[0][0], Int(f[1]), Int(f[2]), Int(f[3]), ulong.Parse(f[19], CultureInfo.InvariantCulture));
+    }
+
+    public static IReadOnlyList<ProcStat> All(string proc = "/proc")
+    {
+        var list = new List<ProcStat>();
+        foreach (var dir in Directory.GetDirectories(proc))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Stat(pid, proc) is { } s)
+                list.Add(s);
+        }
+        return list;
+    }
+
+    /// <summary>argv of a process, or null when it is gone (or a zombie, whose cmdline is empty).</summary>
+    public static IReadOnlyList<string>? CommandLine(int pid, string proc = "/proc")
+    {
+        try
+        {
+            var raw = File.ReadAllBytes(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "cmdline"));
+            if (raw.Length == 0) return null;
+            var text = System.Text.Encoding.UTF8.GetString(raw);
+            return text.TrimEnd('\0').Split('\0');
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>
+    /// Every live process of a chain: the leader, its process group, its session and every descendant by
+    /// parent links (pppd's pty child may start a session of its own).
+    /// </summary>
+    public static IReadOnlyList<ProcStat> Chain(int leader, string proc = "/proc")
+    {
+        var all = ProcessTree.All(proc);
+        var members = new Dictionary<int, ProcStat>();
+        foreach (var p in all)
+        {
+            if (p.Pid == leader || p.ProcessGroup == leader || p.Session == leader) members[p.Pid] = p;
+        }
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var p in all)
+            {
+                if (!members.ContainsKey(p.Pid) && members.ContainsKey(p.ParentPid))
+                {
+                    members[p.Pid] = p;
+                    grew = true;
+                }
+            }
+        } while (grew);
+        return members.Values.ToList();
+    }
+
+    private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,67 @@
+using System.Text;
+using EqlActors.Configuration;
+using EqlActors.Host.Linux;
+
+namespace EqlActors.Host.Remote;
+
+/// <summary>
+/// The small POSIX sh programs run on host_B. Each is sent as <c>sh -c SCRIPT sh ARG...</c>, every word
+/// single-quoted for the remote login shell, so configured values arrive as positional parameters and are
+/// never parsed as code. Scripts are one line (no newline inside quotes, which csh-like login shells reject).
+/// </summary>
+public static class RemoteScripts
+{
+    /// <summary>The command line for host_B's shell: <c>sh -c SCRIPT sh ARGS...</c>, all quoted.</summary>
+    public static string Command(string script, params string[] args) => ShellQuote.Join(["sh", "-c", script, "sh", .. args]);
+
+    /// <summary>
+    /// Kills this user's processes whose command line starts with exactly the configured slirp command
+    /// (<c>pgrep -f</c> with an anchored, escaped ERE), SIGTERM then SIGKILL after 3 s; prints how many.
+    /// </summary>
+    public const string KillStale =
+        "command -v pgrep >/dev/null 2>&1 || { echo 'pgrep not found on the remote host' >&2; exit 3; }; " +
+        "pids=$(pgrep -u \"$(id -u)\" -f -- \"$1\"); n=0; for p in $pids; do n=$((n+1)); done; " +
+        "if [ \"$n\" -eq 0 ]; then echo 0; exit 0; fi; kill $pids 2>/dev/null; i=0; alive=1; " +
+        "while [ $i -lt 30 ]; do alive=; for p in $pids; do kill -0 \"$p\" 2>/dev/null && alive=1; done; " +
+        "[ -z \"$alive\" ] && break; sleep 0.1; i=$((i+1)); done; " +
+        "[ -n \"$alive\" ] && kill -9 $pids 2>/dev/null; echo \"$n\"";
+
+    /// <summary>
+    /// Finds slirp, checks it is executable, asks units 1..3 (<c>-l N</c> answering "Unit out of range" means
+    /// MAX_INTERFACES = N), and runs the main program for up to 2 s with an empty HOME (so it reads no rc file
+    /// and touches no socket): stock bookworm slirp exits at once on its select() bug.
+    /// </summary>
+    public const string Probe =
+        "s=$1; case $s in */*) p=$s ;; *) p=$(command -v -- \"$s\") || p= ;; esac; " +
+        "if [ -z \"$p\" ] || [ ! -e \"$p\" ]; then echo absent; exit 0; fi; " +
+        "if [ -d \"$p\" ] || [ ! -x \"$p\" ]; then echo notexec; exit 0; fi; " +
+        "t=; command -v timeout >/dev/null 2>&1 && t=timeout; units=4; last=; " +
+        "for n in 1 2 3; do if [ -n \"$t\" ]; then out=$(timeout 5 \"$p\" -l \"$n\" </dev/null 2>&1); else out=$(\"$p\" -l \"$n\" </dev/null 2>&1); fi; " +
+        "last=$out; case $out in *'out of range'*) units=$n; break ;; esac; done; echo \"units $units\"; " +
+        "if [ -n \"$t\" ]; then h=$(mktemp -d) || exit 4; out=$(HOME=$h timeout 2 \"$p\" </dev/null 2>&1); rc=$?; rm -rf \"$h\"; " +
+        "echo \"main $rc\"; printf '%s\\n' \"$out\" | head -n 3 | sed 's/^/out /'; else echo 'main skipped'; fi; " +
+        "printf '%s\\n' \"$last\" | head -n 3 | sed 's/^/unit /'";
+
+    /// <summary>An ERE that matches a command line starting with exactly <paramref name="command"/> as its first word.</summary>
+    public static string AnchoredPattern(string command)
+    {
+        var sb = new StringBuilder("^");
+        foreach (var c in command)
+        {
+            if (".[]()*+?{}|^$\\".Contains(c)) sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.Append("( |$)").ToString();
+    }
+
+    /// <summary><c>~/.slirprc</c>: the socket for attaching units, then MTU and MRU, one option a line.</summary>
+    public static string SlirpRc(BundleConfig config)
+    {
+        var r = config.Remote;
+        var socket = r.Attach == SlirpAttach.Tcp ? $"socket {r.TcpPort},{r.TcpPassword}" : "socket";
+        return $"{socket}\nmtu {config.Ppp.Mtu}\nmru {config.Ppp.Mtu}\n";
+    }
+
+    /// <summary><c>~/.slirprc-N</c>: unit N speaks PPP.</summary>
+    public const string UnitRc = "ppp\n";
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using EqlActors.Configuration;
+using EqlActors.Ports;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace EqlActors.Host.Remote;
+
+/// <summary>
+/// host_B over SSH.NET through the jump hosts. Each operation opens its own session and closes it: these
+/// run seldom (before links start, after a failure), and a fresh session cannot be stale. Secrets (the TCP
+/// attach password) are written only into the rc file and never into an exception or log message.
+/// </summary>
+public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<int> KillStaleSlirpAsync(CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var pattern = RemoteScripts.AnchoredPattern(config.Remote.SlirpCommand);
+        var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.KillStale, pattern), CommandTimeout, ct).ConfigureAwait(false);
+        if (status != 0 || !int.TryParse(stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            throw new PortException($"killing stale slirp on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
+        return n;
+    }
+
+    public async Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var sftp = await session.SftpAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await WriteAtomicallyAsync(sftp, ".slirprc", RemoteScripts.SlirpRc(config), ct).ConfigureAwait(false);
+            foreach (var link in links)
+                await WriteAtomicallyAsync(sftp, $".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc, ct).ConfigureAwait(false);
+        }
+        catch (SshException e)
+        {
+            throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed: {e.Message}", FailureKind.Transient, e);
+        }
+    }
+
+    /// <summary>Writes a 0600 temporary file next to the target, then renames it over the target (posix-rename).</summary>
+    private static async Task WriteAtomicallyAsync(SftpClient sftp, string path, string content, CancellationToken ct)
+    {
+        var tmp = $"{path}.eqlactors-{Guid.NewGuid():N}";
+        try
+        {
+            using (var stream = sftp.Create(tmp))
+            {
+                sftp.ChangePermissions(tmp, 600); // SSH.NET reads the digits as octal: 0600, the TCP form carries a password
+                var bytes = System.Text.Encoding.ASCII.GetBytes(content);
+                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+            }
+            try
+            {
+                sftp.RenameFile(tmp, path, isPosix: true);
+            }
+            catch (NotSupportedException)
+            {
+                // Servers without posix-rename@openssh.com: plain SFTP rename refuses to overwrite.
+                if (sftp.Exists(path)) sftp.DeleteFile(path);
+                sftp.RenameFile(tmp, path);
+            }
+        }
+        catch
+        {
+            try { if (sftp.Exists(tmp)) sftp.DeleteFile(tmp); } catch (SshException) { }
+            throw;
+        }
+    }
+
+    public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.Probe, config.Remote.SlirpCommand), CommandTimeout, ct).ConfigureAwait(false);
+        if (status != 0) throw new PortException($"probing slirp on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
+        return ParseProbe(config.Remote.SlirpCommand, stdout);
+    }
+
+    /// <summary>Reads the probe script's report.</summary>
+    public static SlirpProbe ParseProbe(string slirp, string report)
+    {
+        var lines = report.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Contains("absent")) return new SlirpProbe(false, false, 0, false, $"{slirp} not found on host_B");
+        if (lines.Contains("notexec")) return new SlirpProbe(true, false, 0, false, $"{slirp} exists on host_B but is not executable");
+        var units = lines.Where(l => l.StartsWith("units ", StringComparison.Ordinal)).Select(l => int.Parse(l[6..], CultureInfo.InvariantCulture)).FirstOrDefault(0);
+        var main = lines.FirstOrDefault(l => l.StartsWith("main ", StringComparison.Ordinal));
+        var mainOut = string.Join(" | ", lines.Where(l => l.StartsWith("out ", StringComparison.Ordinal)).Select(l => l[4..]));
+        // Still running after 2 s (timeout's 124) is healthy; exiting at once with a select() complaint is the bookworm bug.
+        var selectBug = main is not null && main != "main 124" && main != "main skipped"
+            && (mainOut.Contains("select", StringComparison.OrdinalIgnoreCase) || mainOut.Contains("Invalid argument", StringComparison.Ordinal));
+        var detail = $"{slirp}: {(units >= 4 ? "at least 4 units" : $"{units} unit{(units == 1 ? "" : "s")} (MAX_INTERFACES={units})")}"
+            + (selectBug ? $"; exits at once: {mainOut} (stock bookworm slirp's select() bug: use slirp-fullbolt or a rebuilt slirp)" : "")
+            + (main == "main skipped" ? "; main program not tried (no timeout(1) on host_B)" : "");
+        return new SlirpProbe(true, true, units, selectBug, detail);
+    }
+}

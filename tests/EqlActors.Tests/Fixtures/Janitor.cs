@@ -1,0 +1,88 @@
+using System.Runtime.Versioning;
+using EqlActors.Host.Linux;
+
+namespace EqlActors.Tests.Fixtures;
+
+/// <summary>
+/// Cleans up after test hosts that died without disposing their fixtures (a crash or a kill skips Dispose).
+/// Every system-wide resource a fixture creates (a namespace, a user, an sshd, a directory) is claimed in
+/// <c>/tmp/eqla-owners/</c> with the owning process's pid and start time; the first fixture of a test host
+/// removes whatever belongs to a process that no longer exists. Resources of live test hosts (another
+/// worktree's run, CI) are never touched.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class Janitor
+{
+    private const string Owners = "/tmp/eqla-owners";
+    private static readonly Lazy<bool> Swept = new(SweepDead);
+
+    public enum Kind { Netns, User, Sshd, Dir }
+
+    /// <summary>Sweeps once per test host, then records the resource as this process's.</summary>
+    public static string Claim(Kind kind, string name)
+    {
+        _ = Swept.Value;
+        Directory.CreateDirectory(Owners);
+        var me = ProcessTree.Stat(Environment.ProcessId)!;
+        var marker = Path.Combine(Owners, $"{kind}-{Guid.NewGuid():N}");
+        File.WriteAllText(marker, $"{me.Pid} {me.StartTime}\n{kind}\n{name}\n");
+        return marker;
+    }
+
+    public static void Release(string? marker)
+    {
+        if (marker is not null) File.Delete(marker);
+    }
+
+    private static bool SweepDead()
+    {
+        if (!Directory.Exists(Owners)) return true;
+        // Processes (sshd) first, then users and directories, then namespaces.
+        var markers = Directory.GetFiles(Owners).Select(Read).Where(m => m is not null).Select(m => m!).OrderBy(m => m.Kind).ToList();
+        foreach (var m in markers.OrderBy(m => m.Kind == Kind.Sshd ? 0 : m.Kind == Kind.User ? 1 : 2))
+        {
+            var alive = ProcessTree.Stat(m.Pid) is { IsZombie: false } s && s.StartTime == m.StartTime;
+            if (alive) continue;
+            switch (m.Kind)
+            {
+                case Kind.Sshd: // name: the config file, unique to that fixture
+                    foreach (var p in ProcessTree.All())
+                    {
+                        // sshd rewrites its argv into one title: "sshd: /usr/sbin/sshd -D -e -f CONFIG [listener] ..."
+                        if (ProcessTree.CommandLine(p.Pid) is { } argv && string.Join(' ', argv) is var title
+                            && title.StartsWith("sshd", StringComparison.Ordinal) && title.Contains($" -f {m.Name}", StringComparison.Ordinal))
+                            Native.kill(p.Pid, Native.SIGKILL);
+                    }
+                    break;
+                case Kind.User when m.Name.StartsWith("eqla-hostb-", StringComparison.Ordinal):
+                    Run.Argv(["pkill", "-KILL", "-u", m.Name]);
+                    Run.Argv(["userdel", "--remove", "--force", m.Name]);
+                    break;
+                case Kind.Dir when m.Name.StartsWith("/tmp/eqla-", StringComparison.Ordinal):
+                    try { Directory.Delete(m.Name, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                    break;
+                case Kind.Netns when m.Name.StartsWith("eqla-test-", StringComparison.Ordinal):
+                    Run.Argv(["ip", "netns", "del", m.Name]);
+                    break;
+            }
+            File.Delete(m.File);
+        }
+        return true;
+    }
+
+    private sealed record Marker(string File, int Pid, ulong StartTime, Kind Kind, string Name);
+
+    private static Marker? Read(string file)
+    {
+        try
+        {
+            var l = File.ReadAllLines(file);
+            var owner = l[0].Split(' ');
+            return new Marker(file, int.Parse(owner[0]), ulong.Parse(owner[1]), Enum.Parse<Kind>(l[1]), l[2]);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or ArgumentException)
+        {
+            return null;
+        }
+    }
+}

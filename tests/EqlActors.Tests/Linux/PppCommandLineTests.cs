@@ -1,0 +1,198 @@
+using System.Collections.Immutable;
+using System.Text;
+using EqlActors.Configuration;
+using EqlActors.Host.Linux;
+using EqlActors.Ports;
+using EqlActors.Tests.Fixtures;
+
+namespace EqlActors.Tests.Linux;
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class PppCommandLineTests : IDisposable
+{
+    private readonly TempDir _dir = new("eqla-pty-");
+    private readonly string _stub;
+    private readonly string _argvFile;
+    private readonly string _canary;
+
+    // Every value a shell or ssh could misread. None may run anything, split or merge words.
+    public static readonly string[] Hostile =
+    [
+        "a;touch CANARY", "$(touch CANARY)", "`touch CANARY`", "it's \"quoted\"", "new\nline", "two  words",
+        "-oProxyCommand=touch CANARY", "%h%%p", "back\\slash", "*", "~root", "a&&b||c|d>e<f", "",
+    ];
+
+    public PppCommandLineTests()
+    {
+        // A directory whose own name is hostile: the stub ssh's path has to be quoted too.
+        var hostileDir = Path.Combine(_dir.Path, "bin dir;$(x)'q'");
+        Directory.CreateDirectory(hostileDir);
+        _argvFile = _dir.File("argv");
+        _canary = _dir.File("CANARY");
+        _stub = Path.Combine(hostileDir, "ssh");
+        File.WriteAllText(_stub, "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"$ARGV_FILE\"\n");
+        File.SetUnixFileMode(_stub, (UnixFileMode)0b111_101_101);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Canary(string s) => s.Replace("CANARY", _canary);
+
+    private BundleConfig Config(string v, SlirpAttach attach = SlirpAttach.Unix, int jumps = 1) => new()
+    {
+        Remote = new RemoteConfig
+        {
+            Account = new SshEndpoint(Canary(v) + "user", Canary(v) + "host", 2222),
+            JumpHosts = Enumerable.Range(0, jumps).Select(i => new SshEndpoint(Canary(v) + "fw" + i, "jump" + i + Canary(v), 22 + i)).ToImmutableArray(),
+            SlirpCommand = Canary(v) + "bin/slirp",
+            IdentityFile = "/keys/" + Canary(v),
+            // ssh reads -o values like config lines: a line break there is refused (see its own test).
+            KnownHostsFile = "/kh/" + Canary(v).Replace("\n", ""),
+            SshPath = _stub,
+            Attach = attach,
+            TcpPassword = Canary(v) + "pw",
+        },
+    };
+
+    /// <summary>Runs a command string through /bin/sh -c as pppd does and returns the argv the stub ssh received.</summary>
+    private string[] RunThroughShell(string command)
+    {
+        File.Delete(_argvFile);
+        var (code, _, err) = Run.Argv(["/bin/sh", "-c", command], new Dictionary<string, string> { ["ARGV_FILE"] = _argvFile });
+        Assert.True(code == 0, $"sh exited {code}: {err}");
+        var raw = File.ReadAllText(_argvFile, Encoding.UTF8);
+        return raw.Length == 0 ? [] : raw[..^1].Split('\0');
+    }
+
+    /// <summary>Parses a string the way host_B's shell does and returns its words.</summary>
+    private static string[] ShellWords(string command)
+    {
+        var (code, stdout, err) = Run.Argv(["/bin/sh", "-c", "set -- " + command + "\nprintf '%s\\0' \"$@\""]);
+        Assert.True(code == 0, $"sh exited {code}: {err}");
+        return stdout.Length == 0 ? [] : stdout[..^1].Split('\0');
+    }
+
+    /// <summary>ssh's %-expansion of a ProxyCommand for the host and port it connects to.</summary>
+    private static string ExpandLikeSsh(string s, string host, int port)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (s[i] != '%') { sb.Append(s[i]); continue; }
+            var t = s[++i];
+            sb.Append(t switch { '%' => "%", 'h' => host, 'p' => port.ToString(), _ => throw new InvalidOperationException($"unexpected %{t}") });
+        }
+        return sb.ToString();
+    }
+
+    public static TheoryData<string> HostileValues() => new(Hostile);
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public void Pty_command_delivers_exactly_the_intended_ssh_argv(string value)
+    {
+        var config = Config(value);
+        var launch = new PppLaunch(2, config);
+        var pty = PppCommandLine.PtyCommand(launch);
+        Assert.StartsWith("exec ", pty);
+
+        var received = RunThroughShell(pty);
+
+        Assert.Equal(PppCommandLine.SshArgv(config.Remote, 2).Skip(1), received);
+        Assert.False(File.Exists(_canary), "a hostile value ran a command");
+        // The last word is host_B's command line: its shell must see exactly slirp, -l, 2.
+        Assert.Equal([Canary(value) + "bin/slirp", "-l", "2"], ShellWords(received[^1]));
+        Assert.False(File.Exists(_canary), "a hostile value ran a command on host_B's shell");
+        // Destination after "--", user via -l: a leading '-' cannot become an option.
+        Assert.Equal(["-l", Canary(value) + "user", "-p", "2222", "--", Canary(value) + "host"], received[^7..^1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public void Tcp_attach_form_carries_the_password_as_one_word(string value)
+    {
+        var config = Config(value, SlirpAttach.Tcp, jumps: 0);
+        var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(3, config)));
+        Assert.Equal([Canary(value) + "bin/slirp", "-l", $"3,127.0.0.1:9999,{Canary(value)}pw"], ShellWords(received[^1]));
+        Assert.DoesNotContain(received, w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
+        Assert.False(File.Exists(_canary));
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public void Proxy_commands_reach_every_jump_host_with_the_same_identity_and_known_hosts(string value)
+    {
+        var config = Config(value, jumps: 2);
+        var r = config.Remote;
+        var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(0, config)));
+
+        // ssh expands the outer ProxyCommand (for host_B) and runs it with sh -c "exec ...".
+        var proxy = received.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
+        var hop1 = RunThroughShell("exec " + ExpandLikeSsh(proxy, r.Account.Host, r.Account.Port));
+        var expectedCommon = new[]
+        {
+            "-i", PppCommandLine.EscapePercent(r.IdentityFile), "-o", "IdentitiesOnly=yes",
+            "-o", "UserKnownHostsFile=" + PppCommandLine.ConfigWord(PppCommandLine.EscapePercent(r.KnownHostsFile)),
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+        };
+        Assert.Equal(["-q", "-T", .. expectedCommon], hop1[..12]);
+        Assert.Equal(["-W", $"[{r.Account.Host}]:2222", "-l", r.JumpHosts[1].User, "-p", "23", "--", r.JumpHosts[1].Host], hop1[^8..]);
+
+        // The last jump's ssh expands its own ProxyCommand for itself: that one reaches the first jump.
+        var inner = hop1.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
+        var hop0 = RunThroughShell("exec " + ExpandLikeSsh(inner, r.JumpHosts[1].Host, 23));
+        Assert.Equal(["-q", "-T", .. expectedCommon], hop0[..12]);
+        Assert.Equal(["-W", $"[{r.JumpHosts[1].Host}]:23", "-l", r.JumpHosts[0].User, "-p", "22", "--", r.JumpHosts[0].Host], hop0[^8..]);
+        Assert.DoesNotContain(hop0, w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
+        Assert.False(File.Exists(_canary));
+    }
+
+    [Fact]
+    public void A_line_break_in_an_ssh_option_value_is_refused_not_passed()
+    {
+        var config = new BundleConfig { Remote = new RemoteConfig { KnownHostsFile = "/kh\nProxyCommand touch x" } };
+        var e = Assert.Throws<PortException>(() => PppCommandLine.PtyCommand(new PppLaunch(0, config)));
+        Assert.Equal(FailureKind.Permanent, e.Kind);
+    }
+
+    [Fact]
+    public void Pppd_argv_has_the_howto_options_without_updetach_and_a_linkname()
+    {
+        var config = new BundleConfig { Ppp = new PppConfig { Mtu = 1400, ExtraOptions = ["debug"] } };
+        var argv = PppCommandLine.PppdArgv(new PppLaunch(1, config));
+        Assert.Equal("/usr/sbin/pppd", argv[0]);
+        Assert.Equal(
+            ["nodetach", "unit", "1", "linkname", "eqlactors-1", "local", "10.0.2.15:10.0.2.2", "mtu", "1400", "mru", "1400",
+             "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute", "idle", "0",
+             "lcp-echo-interval", "5", "lcp-echo-failure", "3", "debug", "pty"],
+            argv.Skip(1).SkipLast(1));
+        Assert.DoesNotContain("updetach", argv);
+        Assert.Equal("/var/run/ppp-eqlactors-1.pid", PppCommandLine.PidFile("/var/run", config.Ppp, 1));
+    }
+
+    [Fact]
+    public void Quoting_round_trips_every_byte_but_nul()
+    {
+        var all = new string(Enumerable.Range(1, 127).Select(i => (char)i).ToArray()) + "é€";
+        Assert.Equal([all, "", "'"], ShellWords(ShellQuote.Join([all, "", "'"])));
+        Assert.Throws<ArgumentException>(() => ShellQuote.Quote("a\0b"));
+    }
+
+    [Theory]
+    [InlineData(0, FailureKind.Transient)]
+    [InlineData(2, FailureKind.Permanent)]
+    [InlineData(5, FailureKind.Transient)]
+    [InlineData(8, FailureKind.Transient)]
+    [InlineData(9, FailureKind.Transient)]
+    [InlineData(10, FailureKind.Transient)]
+    [InlineData(15, FailureKind.Transient)]
+    [InlineData(16, FailureKind.Transient)]
+    [InlineData(19, FailureKind.Permanent)]
+    [InlineData(143, FailureKind.Transient)]
+    public void Exit_codes_map_to_reasons(int code, FailureKind kind)
+    {
+        var (reason, k) = PppExitCodes.Describe(code);
+        Assert.Equal(kind, k);
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+    }
+}
