@@ -21,12 +21,18 @@ public static class FootprintBench
         var bare = new Target("bare Akka.Hosting reference", "bench/BareHost/BareHost.csproj", "bare-host", [], "READY", null);
         var service = EqlActorsRunTarget(root, report) ?? new Target("EqlActors tree in a minimal Akka.Hosting host (bench/SimHost)",
             "bench/SimHost/SimHost.csproj", "sim-host", [], "STARTED", "READY");
-        var targets = new[] { bare, service };
+        var targets = new List<Target> { bare, service };
+        if (service.Assembly == "sim-host")
+            targets.Add(service with { Name = "the same without simulated traffic (--no-traffic)", Args = ["--no-traffic"], Ready = null, Assembly = "sim-host --no-traffic" });
         var variants = new[] { "plain", "r2r" };
         var published = new Dictionary<(Target, string), string>();
+        var byProject = new Dictionary<(string, string), string>();
         foreach (var t in targets)
             foreach (var v in variants)
-                published[(t, v)] = Publish(root, t, v);
+            {
+                if (!byProject.TryGetValue((t.Project, v), out var exe)) byProject[(t.Project, v)] = exe = Publish(root, t, v);
+                published[(t, v)] = exe;
+            }
 
         // Launch -> started/ready, round-robin so that load changes hit every program alike.
         var launches = o.Quick ? 3 : 10;
@@ -98,7 +104,7 @@ public static class FootprintBench
 
     private static string Publish(string root, Target t, string variant)
     {
-        var output = Path.Combine(root, "artifacts", "bench", "publish", $"{t.Assembly}-{variant}");
+        var output = Path.Combine(root, "artifacts", "bench", "publish", $"{Path.GetFileNameWithoutExtension(t.Project)}-{variant}");
         var args = new List<string> { "publish", Path.Combine(root, t.Project), "-c", "Release", "-o", output, "--nologo", "-v", "q" };
         if (variant == "r2r") args.AddRange(["-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true"]);
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -108,7 +114,7 @@ public static class FootprintBench
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"dotnet publish {t.Project} ({variant}) failed: {outText.Result}{err}");
-        return Path.Combine(output, t.Assembly);
+        return Path.Combine(output, t.Assembly.Split(' ')[0]);
     }
 
     /// <summary>One launched program: started from a small empty folder (the generic host watches its content root).</summary>

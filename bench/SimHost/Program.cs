@@ -15,8 +15,11 @@ using Serilog;
 // bundle is ready (every link enslaved: includes the simulated 1.5-2.8 s link-up), then idles until SIGTERM.
 Log.Logger = new LoggerConfiguration().MinimumLevel.Information().WriteTo.Console().CreateLogger();
 
+// --no-traffic: the simulated kernel offers no upload or download, so the idle CPU is the actor tree's (reconcile
+// passes, balance checks) and the simulator's timers, without its per-packet traffic model.
 var config = new BundleConfig();
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var options = args.Contains("--no-traffic") ? new SimulationOptions { UploadBytesPerSecond = 0, DownloadBytesPerSecond = 0 } : new SimulationOptions();
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSerilog();
 builder.Services.AddAkka("eqlactors", akka =>
 {
@@ -27,7 +30,7 @@ builder.Services.AddAkka("eqlactors", akka =>
     });
     akka.WithActors((system, registry) =>
     {
-        var sim = new SimulatedSystem(system.Scheduler, config);
+        var sim = new SimulatedSystem(system.Scheduler, config, options);
         var printer = system.ActorOf(Props.Create(() => new ReadyPrinter()), "ready-printer");
         system.EventStream.Subscribe(printer, typeof(BundleReady));
         var bundle = system.CreateBundle(config, sim.Ports);
