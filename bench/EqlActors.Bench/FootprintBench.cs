@@ -23,7 +23,7 @@ public static class FootprintBench
             "bench/SimHost/SimHost.csproj", "sim-host", [], "STARTED", "READY");
         var targets = new List<Target> { bare, service };
         if (service.Assembly == "sim-host")
-            targets.Add(service with { Name = "the same without simulated traffic (--no-traffic)", Args = ["--no-traffic"], Ready = null, Assembly = "sim-host --no-traffic" });
+            targets.Add(service with { Name = "the same with Akka's scheduler ticking every 100 ms instead of 10 ms", Args = ["--tick-ms", "100"], Ready = null, Assembly = "sim-host --tick-ms 100" });
         var variants = new[] { "plain", "r2r" };
         var published = new Dictionary<(Target, string), string>();
         var byProject = new Dictionary<(string, string), string>();

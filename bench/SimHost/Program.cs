@@ -16,13 +16,16 @@ using Serilog;
 Log.Logger = new LoggerConfiguration().MinimumLevel.Information().WriteTo.Console().CreateLogger();
 
 // --no-traffic: the simulated kernel offers no upload or download, so the idle CPU is the actor tree's (reconcile
-// passes, balance checks) and the simulator's timers, without its per-packet traffic model.
+// passes, balance checks) and the simulator's timers, without its per-packet traffic model. --no-start: see below.
 var config = new BundleConfig();
 var options = args.Contains("--no-traffic") ? new SimulationOptions { UploadBytesPerSecond = 0, DownloadBytesPerSecond = 0 } : new SimulationOptions();
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSerilog();
 builder.Services.AddAkka("eqlactors", akka =>
 {
+    // --tick-ms N: Akka's scheduler tick (10 ms by default); its timer thread wakes every tick while any timer is pending.
+    var tick = Array.IndexOf(args, "--tick-ms") is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    if (tick is not null) akka.AddHocon($"akka.scheduler.tick-duration = {int.Parse(tick, System.Globalization.CultureInfo.InvariantCulture)}ms", HoconAddMode.Prepend);
     akka.ConfigureLoggers(l =>
     {
         l.ClearLoggers();
@@ -35,7 +38,8 @@ builder.Services.AddAkka("eqlactors", akka =>
         system.EventStream.Subscribe(printer, typeof(BundleReady));
         var bundle = system.CreateBundle(config, sim.Ports);
         registry.Register<BundleActor>(bundle);
-        bundle.Tell(new StartBundle());
+        // --no-start: the tree exists but is never started, to tell the simulator's own timers from the tree's work.
+        if (!args.Contains("--no-start")) bundle.Tell(new StartBundle());
     });
 });
 
