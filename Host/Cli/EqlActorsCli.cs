@@ -35,7 +35,7 @@ public static class EqlActorsCli
         root.Options.Add(ConfigOption);
         root.Options.Add(SetOption);
 
-        root.Subcommands.Add(NotYet("run", "Run the service in the foreground (as systemd does)", 3));
+        root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(NotYet("start", "Start the daemon if needed and wait until the bundle is ready", 6));
         root.Subcommands.Add(NotYet("stop", "Tear the bundle down and stop the daemon", 6));
         root.Subcommands.Add(NotYet("restart", "Stop, then start", 6));
