@@ -45,7 +45,9 @@ public static class ServiceHost
         try
         {
             var state = new DaemonState(config, simulated);
-            using var host = Build(state, extra);
+            // Bound before anything else: a second daemon must fail here, before its actors touch the links.
+            using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
+            using var host = Build(state, listener, extra);
             log.Information("eqlactors {Version} starting ({Mode}, pid {Pid})", Cli.EqlActorsCli.Version, simulated ? "simulated system" : "Linux system", Environment.ProcessId);
             await host.RunAsync();
             (state.Ports?.Ppp as IDisposable)?.Dispose();
@@ -59,6 +61,11 @@ public static class ServiceHost
             log.Information("eqlactors exited cleanly");
             return Cli.EqlActorsCli.Ok;
         }
+        catch (Control.ControlSocketInUseException ex)
+        {
+            log.Error("eqlactors is already running: {Reason}", ex.Message);
+            return Cli.EqlActorsCli.Failed;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             log.Fatal(ex, "eqlactors failed: {Reason}", ex.Message);
@@ -70,7 +77,7 @@ public static class ServiceHost
         }
     }
 
-    private static IHost Build(DaemonState state, Action<IServiceCollection>? extra)
+    private static IHost Build(DaemonState state, Control.ControlListener listener, Action<IServiceCollection>? extra)
     {
         var config = state.Config;
         // DisableDefaults: no appsettings*.json, no reload-on-change file watchers, no default logging providers.
@@ -85,6 +92,7 @@ public static class ServiceHost
         builder.Services.AddSerilog(Log.Logger, dispose: false);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TeardownTimeout + TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(listener);
 
         builder.Services.AddAkka("eqlactors", akka =>
         {
@@ -113,6 +121,7 @@ public static class ServiceHost
                     ports = LinuxSystem.Create(config);
                 }
                 state.Ports = ports;
+                registry.Register<Control.ProgressJournal>(Control.ProgressJournalFactory.CreateProgressJournal(system));
                 registry.Register<BundleActor>(system.CreateBundle(config, ports));
             });
         });
@@ -120,6 +129,8 @@ public static class ServiceHost
         // Registered after AddAkka: hosted services stop in reverse order, so the bundle is torn down while the
         // actor system still runs.
         builder.Services.AddHostedService<BundleService>();
+        // Last: started once the bundle is starting (READY=1 follows), stopped first (the socket file goes first).
+        builder.Services.AddHostedService<Control.ControlServer>();
         extra?.Invoke(builder.Services);
         return builder.Build();
     }
