@@ -42,7 +42,12 @@ public sealed class ControlClient : IDisposable
         catch (SocketException ex)
         {
             socket.Dispose();
-            detail = ex.Message;
+            detail = ex.SocketErrorCode switch
+            {
+                SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported when !File.Exists(path) => "no socket file",
+                SocketError.ConnectionRefused => "nobody listening",
+                _ => ex.Message,
+            };
             return ex.SocketErrorCode == SocketError.AccessDenied ? ConnectOutcome.PermissionDenied : ConnectOutcome.NoDaemon;
         }
     }
