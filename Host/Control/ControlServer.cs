@@ -158,6 +158,13 @@ public sealed class ControlServer(
                     await Send(writer, ControlResponse.Error("bad-request", $"restart-link needs \"link\": one of {string.Join(", ", state.Config.EffectiveLinks)}"));
                     return true;
                 }
+                // The actors restart a link only out of parked (a running one heals itself; a permanent error waits).
+                var phase = (await Status()).Links.FirstOrDefault(l => l.Link == link)?.Phase;
+                if (phase is not (null or LinkPhase.Parked))
+                {
+                    await Send(writer, ControlResponse.Error("not-parked", $"link {link} is {phase.ToString()!.ToLowerInvariant()}: restart-link only wakes a parked link"));
+                    return true;
+                }
                 log.LogInformation("Control: restart link {Link}", link);
                 _bundle.Tell(new RestartLink(link));
                 await Send(writer, new ControlResponse("ok") { Message = $"link {link} restarting" });
@@ -254,10 +261,19 @@ public sealed class ControlServer(
         }
     }
 
+    /// <summary>The operator's fix for <see cref="FaultKind.AuthenticationRefused"/>: host_B takes the key again.</summary>
+    public const string HealAuthentication = "AuthenticationAccepted";
+
     private ControlResponse SimulateFault(ControlRequest request)
     {
         if (state.Simulation is not { } sim)
             return ControlResponse.Error("bad-request", "simulate-fault works only on a daemon started with --simulated");
+        if (string.Equals(request.Fault, HealAuthentication, StringComparison.OrdinalIgnoreCase))
+        {
+            log.LogWarning("Control: simulated host_B accepts our key again");
+            sim.AcceptAuthentication();
+            return new ControlResponse("ok") { Message = "host_B accepts the key again" };
+        }
         if (!Enum.TryParse<FaultKind>(request.Fault, ignoreCase: true, out var kind))
             return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>())}");
         var link = request.Link ?? state.Config.EffectiveLinks[0];
