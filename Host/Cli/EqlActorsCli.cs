@@ -42,7 +42,7 @@ public static class EqlActorsCli
         root.Subcommands.Add(NotYet("status", "Show every link, the EQL master and the routes (exit 0: up, 1: down, 3: no daemon)", 6));
         root.Subcommands.Add(SimulateCommand.Build());
         root.Subcommands.Add(DoctorCommand.Build());
-        root.Subcommands.Add(NotYet("provision", "Write host_B's slirp rc files; optionally build a multi-unit slirp there", 6));
+        root.Subcommands.Add(ProvisionCommand.Build());
 
         var config = ConfigCommand.Build();
         root.Subcommands.Add(config);
