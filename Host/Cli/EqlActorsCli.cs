@@ -38,8 +38,8 @@ public static class EqlActorsCli
         root.Subcommands.Add(RunCommand.Build());
         foreach (var verb in ControlCommands.Build()) root.Subcommands.Add(verb);
         root.Subcommands.Add(SimulateCommand.Build());
-        root.Subcommands.Add(NotYet("doctor", "Check every prerequisite of a real bundle and say how to fix each failure", 6));
-        root.Subcommands.Add(NotYet("provision", "Write host_B's slirp rc files; optionally build a multi-unit slirp there", 6));
+        root.Subcommands.Add(DoctorCommand.Build());
+        root.Subcommands.Add(ProvisionCommand.Build());
 
         var config = ConfigCommand.Build();
         root.Subcommands.Add(config);
