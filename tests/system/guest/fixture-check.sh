@@ -5,7 +5,7 @@
 # download from the remote LAN, a verified upload, then a teardown that leaves nothing behind.
 # Last line: one JSON object. Run it with `tests/system/run --fixture-check`.
 set -euo pipefail
-# shellcheck source=tests/system/guest/topology.sh
+# shellcheck source=SCRIPTDIR/topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
 LINKS=(0 1 2)
@@ -46,8 +46,8 @@ log "teardown"
 td=$(now)
 ip link set eql down
 for n in "${LINKS[@]}"; do kill "$(head -n 1 "/run/ppp-fixture$n.pid")" 2>/dev/null || true; done
-wait_for 60 "no pppd left" sh -c '! pgrep -x pppd'
-wait_for 30 "no ppp links left" sh -c '! ls -d /sys/class/net/ppp* 2>/dev/null'
+wait_for 60 "no pppd left" not pgrep -x pppd
+wait_for 30 "no ppp links left" not ls -d /sys/class/net/ppp0 /sys/class/net/ppp1 /sys/class/net/ppp2
 kill_remote_slirps
 ip route del "$TOPO_LAN_NET" dev eql 2>/dev/null || true
 ip route del "$TOPO_PEER/32" dev eql 2>/dev/null || true

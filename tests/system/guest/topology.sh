@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # (SC2034: the TOPO_* settings are used by the scenarios that source this)
 # The HOWTO's topology inside the system-test guest, as a library for scenario scripts (bash, sourced; the guest
 # runs them as root in the chroot that guest/init prepares). Everything here is test infrastructure.
 #
@@ -43,16 +43,20 @@ now() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 log() { printf '@@ T+%ss %s\n' "$(now)" "$*" >&2; }
 fail() { log "FAIL: $*"; return 1; }
+not() { ! "$@"; }
 
-# wait_for LIMIT_SECONDS DESCRIPTION CMD [ARGS...]: poll CMD (every 0.2 s) until it succeeds; 1 after LIMIT seconds
+# wait_for LIMIT_SECONDS DESCRIPTION CMD [ARGS...]: poll CMD (every 0.2 s; a shell function works too) until it
+# succeeds; returns 1 after LIMIT seconds of guest time. `wait_for 30 "x gone" not test -e x` waits for the negation.
 wait_for() { local limit=$1 what=$2 t0; shift 2; t0=$(now)
   until "$@" >/dev/null 2>&1; do
-    if awk -v a="$t0" -v b="$(now)" -v l="$limit" 'BEGIN { exit !(b - a > l) }'; then
+    if older_than "$t0" "$limit"; then
       log "TIMEOUT after ${limit}s waiting for: $what"; return 1
     fi
     sleep 0.2
   done
 }
+
+older_than() { awk -v a="$1" -v b="$(now)" -v l="$2" 'BEGIN { exit !(b - a > l) }'; }   # older_than T0 SECONDS
 
 # ---------------------------------------------------------------- kernel state helpers
 link_exists() { [ -e "/sys/class/net/$1" ]; }
@@ -145,8 +149,9 @@ topo_remote_files() { local n
 topo_servers() {
   mkdir -p /srv/www /srv/lan
   head -c $((TOPO_BLOB_MB * 1048576)) /dev/urandom >/srv/www/blob
+  head -c 1048576 /dev/urandom >/srv/www/small
   head -c 1048576 /dev/urandom >/srv/lan/blob
-  chmod 644 /srv/www/blob /srv/lan/blob
+  chmod 644 /srv/www/blob /srv/www/small /srv/lan/blob
   busybox httpd -p "127.0.0.1:$TOPO_HTTP_PORT" -h /srv/www -u hostb
   setpriv --reuid=hostb --regid=hostb --clear-groups python3 "$TOPO_GUEST_DIR/netio.py" sink 127.0.0.1 "$TOPO_UPLOAD_PORT" \
     >"$SYSTEST_OUT/upload-sink.log" 2>&1 &
@@ -204,10 +209,11 @@ fixture_link_up() { local n=$1 t0 cmd; t0=$(now); cmd=$(topo_pty_command "$n")
 }
 
 # ---------------------------------------------------------------- traffic checks (through whatever routes exist)
-# fetch_check [URL_HOST [FILE]]: download the blob from host_B (or the LAN) and cmp it; prints the seconds taken
+# fetch_check [URL_HOST [FILE]]: download FILE (default /srv/www/blob; /srv/lan/blob on the LAN host) from host_B
+# (or the LAN) over HTTP and cmp it with the original; prints the seconds taken
 fetch_check() { local host=${1:-$TOPO_PEER} src=${2:-/srv/www/blob} t0 out=/tmp/fetched.$$; t0=$(now)
   rm -f "$out"
-  if ! timeout 300 busybox wget -q -O "$out" "http://$host:$TOPO_HTTP_PORT/blob"; then rm -f "$out"; fail "download from $host failed"; return 1; fi
+  if ! timeout 300 busybox wget -q -O "$out" "http://$host:$TOPO_HTTP_PORT/$(basename "$src")"; then rm -f "$out"; fail "download from $host failed"; return 1; fi
   if ! cmp -s "$src" "$out"; then rm -f "$out"; fail "download from $host differs from $src"; return 1; fi
   rm -f "$out"; since "$t0"
 }
@@ -220,5 +226,5 @@ upload_check() { local t0; t0=$(now)
 # ---------------------------------------------------------------- teardown of the fixture side
 # kill every remaining slirp of hostb (by pid) and its socket; used between phases and at the end
 kill_remote_slirps() { local p; for p in $(pgrep -u hostb -x slirp || true); do kill "$p" 2>/dev/null || true; done
-  wait_for 20 "remote slirp gone" sh -c '! pgrep -u hostb -x slirp'
+  wait_for 20 "remote slirp gone" not pgrep -u hostb -x slirp
   rm -f /home/hostb/.slirp_socket; }
