@@ -52,50 +52,64 @@ start_daemon() {
 }
 
 # ---------------------------------------------------------------- the kernel's view
-pppd_pids() { pgrep -x pppd | sort -n | tr '\n' ' ' || true; }
+pppd_pids() { procs_named pppd | sort -n | tr '\n' ' '; }
 pppd_of() { head -n 1 "/run/$1.pid" 2>/dev/null; }    # pppd writes /run/IFNAME.pid whatever its linkname
 # full state: NLINKS ppp links enslaved, eql up with its address, exactly NLINKS pppd, host_B and the LAN routed via
 # eql, tcp_reordering 127
 full_state() {
   all_enslaved "$NLINKS" || return 1
-  [ "$(pgrep -cx pppd || true)" -eq "$NLINKS" ] || return 1
-  ip -4 -o addr show dev eql | grep -q " $TOPO_EQL_ADDR/24 " || return 1
-  routed_via_eql "$TOPO_PEER" && routed_via_eql "$TOPO_LAN_HOST" || return 1
-  [ "$(cat /proc/sys/net/ipv4/tcp_reordering)" = 127 ]
+  local p=() v; mapfile -t p < <(procs_named pppd); [ "${#p[@]}" -eq "$NLINKS" ] || return 1
+  read -r v </proc/sys/net/ipv4/tcp_reordering; [ "$v" = 127 ] || return 1
+  [[ $(ip -4 -o addr show dev eql) == *" $TOPO_EQL_ADDR/24 "* ]] || return 1
+  routed_via_eql "$TOPO_PEER" && routed_via_eql "$TOPO_LAN_HOST"
 }
 # the full state, holding for SETTLE guest seconds (pppd re-adds its peer route after IPCP, a product may race
 # with that): STABLE_SINCE = when it started to hold
 STABLE_SINCE=""
 stable_full_state() { local t; full_state || return 1; t=$(now)
   while ! older_than "$t" "${SYSTEST_SETTLE:-2}"; do full_state || return 1; sleep 0.2; done; STABLE_SINCE=$t; }
-state_line() { echo "slaves=$(enslaved_count) links=[$(ppp_links | tr '\n' ' ')] pppd=[$(pppd_pids)] eql=$(is_up eql && echo up || echo down) peer-via=$(route_dev "$TOPO_PEER") lan-via=$(route_dev "$TOPO_LAN_HOST") reordering=$(cat /proc/sys/net/ipv4/tcp_reordering)"; }
-# a signature of everything the product changes; a product action = an element that was not there when degraded
-signature() { { for p in $(pgrep -x pppd || true); do echo "pppd:$p"; done
+state_line() { echo "slaves=$(enslaved_count) links=[$(ppp_links | tr '\n' ' ')] pppd=[$(pppd_pids)] eql=$(is_up eql && echo up || echo down) peer-via=$(route_dev "$TOPO_PEER") lan-via=$(route_dev "$TOPO_LAN_HOST") reordering=$(sysctl_value net.ipv4.tcp_reordering)"; }
+# what the product makes: pppd processes, up and enslaved links, eql up, routes via eql. Faults only remove such
+# elements, so an element that was not there at the previous poll is the product acting.
+signature() { local p l
+  for p in $(procs_named pppd); do echo "pppd:$p"; done
   for l in $(ppp_links); do is_slave "$l" && echo "slave:$l"; is_up "$l" && echo "up:$l"; done
-  is_up eql && echo eql-up; ip -4 route show | grep 'dev eql' | sed 's/^/route:/'; } | sort; }
-new_element_since() { [ -n "$(comm -13 <(printf '%s\n' "$1") <(signature))" ]; }
+  is_up eql && echo eql-up; ip -4 route show dev eql 2>/dev/null | sed 's/^/route:/'; return 0; }
+added_since() { [ -n "$(comm -13 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$2" | sort))" ]; }
 
 # ---------------------------------------------------------------- traffic
-traffic() { local what=$1 dl lan
-  if dl=$(fetch_check "$TOPO_PEER" /srv/www/small) && lan=$(fetch_check "$TOPO_LAN_HOST" /srv/lan/blob); then
-    log "$what: 1 MiB from host_B in ${dl}s, 1 MiB from the LAN in ${lan}s, both verified"; return 0; fi
+# traffic WHAT [KIND]: 1 MiB from host_B, verified; also 1 MiB from the remote LAN initially and after the faults
+# that hit routes (the LAN route is the one a fault deletes)
+traffic() { local what=$1 kind=${2:-initial} dl lan="-"
+  if dl=$(fetch_check "$TOPO_PEER" /srv/www/small); then
+    case $kind in initial|route-delete|eql-down|daemon-restart) lan=$(fetch_check "$TOPO_LAN_HOST" /srv/lan/blob) || lan="" ;; esac
+    if [ "$lan" = - ]; then log "$what: 1 MiB from host_B verified in ${dl}s"; return 0; fi
+    if [ -n "$lan" ]; then log "$what: 1 MiB from host_B verified in ${dl}s, 1 MiB from the LAN in ${lan}s"; return 0; fi
+  fi
   TRANSFERS_OK=false; return 1
 }
 
 # ---------------------------------------------------------------- faults
-# fault KIND DESCRIPTION CMD...: inject, wait for its effect (or a product action), then for the full state, transfer
-fault() { local kind=$1 what=$2 t0 degraded td="" tr; shift 2
+# fault KIND DESCRIPTION CMD...: inject; detect = first poll at which the product added something (a pppd, a
+# slave, eql up, a route); recover = the full state holds again (stable for SETTLE s); then a verified transfer.
+# A product faster than the 0.2 s polling shows no degradation at all: after 30 s of unbroken full state the fault
+# counts as recovered with detect = recover = 0.
+fault() { local kind=$1 what=$2 t0 prev cur td="" tr degraded=false; shift 2
   FAULT_ORDER+=("$kind")
   log "=== fault $kind: $what"
-  log "before: $(state_line)"
-  t0=$(now)
-  if ! "$@"; then FAULT_STATUS[$kind]=inject-failed; log "could not inject $kind"; return 1; fi
-  # its effect shows as full_state failing; a product faster than this polling is fine (then detect = recover)
-  wait_degraded
-  degraded=$(signature)
-  log "after injection: $(state_line)"
-  until stable_full_state; do
-    if [ -z "$td" ] && new_element_since "$degraded"; then td=$(since "$t0"); log "product acted after ${td}s: $(state_line)"; fi
+  prev=$(signature); t0=$(now)
+  if ! "$@"; then FAULT_STATUS[$kind]=inject-failed; log "could not inject $kind: $(state_line)"; return 1; fi
+  while :; do
+    cur=$(signature)
+    if [ -z "$td" ] && added_since "$prev" "$cur"; then td=$(since "$t0"); log "product acted after ${td}s"; fi
+    prev=$cur
+    if ! full_state; then
+      if ! $degraded; then degraded=true; log "degraded after $(since "$t0")s: $(state_line)"; fi
+    elif $degraded || [ -n "$td" ]; then
+      stable_full_state && break
+    elif older_than "$t0" 30; then
+      log "no degradation seen in 30 s (faster than the polling?)"; td=0; STABLE_SINCE=$t0; break
+    fi
     if older_than "$t0" "$LIMIT"; then
       FAULT_STATUS[$kind]=not-recovered; log "NOT RECOVERED after ${LIMIT}s: $(state_line)"; return 1; fi
     sleep 0.2
@@ -103,15 +117,14 @@ fault() { local kind=$1 what=$2 t0 degraded td="" tr; shift 2
   tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); [ -n "$td" ] || td=$tr
   FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
   log "recovered after ${tr}s (product acted after ${td}s): $(state_line)"
-  if traffic "after $kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
+  if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
 }
-wait_degraded() { local t0; t0=$(now); while full_state && ! older_than "$t0" 30; do sleep 0.1; done; }
 
 kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
-kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }
+kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }   # the oldest: it owns the socket
 # the link's ssh client: the ssh whose parent (exec) or grandparent (sh -c wrapper) is the link's pppd
 kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
-  for s in $(pgrep -x ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
+  for s in $(procs_named ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
     if [ "$pp" = "$p" ] || [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2>/dev/null)" = "$p" ]; then kill "$s"; return; fi
   done; return 1; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
@@ -148,16 +161,18 @@ if [ -n "$STABLE_SINCE" ]; then
     kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
     start_daemon
     # adoption: the full state holds and the pppd pids stay the same for an observation window after the new
-    # daemon started (ADOPT_WINDOW guest seconds: it must cover the daemon's start-up, 4-18 s in this guest)
-    adopted=true
-    while ! older_than "$t0" "${SYSTEST_ADOPT_WINDOW:-60}"; do
+    # daemon started (SYSTEST_ADOPT_WINDOW guest seconds, default 45: it must cover the daemon's start-up, 4-18 s in this guest)
+    adopted=true; rec=""
+    if wait_for "$LIMIT" "full state after the restart" stable_full_state; then
+      rec=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); else adopted=false; fi
+    while $adopted && ! older_than "$t0" "${SYSTEST_ADOPT_WINDOW:-45}"; do
       if [ "$(pppd_pids)" != "$before" ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then adopted=false; break; fi
       sleep 0.5
     done
     if $adopted && wait_for "$LIMIT" "full state after the restart" stable_full_state && traffic "after daemon-restart" \
        && [ "$(pppd_pids)" = "$before" ]; then
-      FAULT_STATUS[daemon-restart]=recovered; FAULT_DETECT[daemon-restart]=0; FAULT_RECOVER[daemon-restart]=$(since "$t0")
-      log "daemon-restart: same pppd pids [$before] after $(since "$t0")s; $(state_line)"
+      FAULT_STATUS[daemon-restart]=recovered; FAULT_DETECT[daemon-restart]=0; FAULT_RECOVER[daemon-restart]=$rec
+      log "daemon-restart: full state ${rec}s after the SIGKILL, same pppd pids [$before] $(since "$t0")s after it; $(state_line)"
     else
       FAULT_STATUS[daemon-restart]=not-adopted; log "after restart: pppd [$(pppd_pids)] (before [$before]); $(state_line)"; ok=false
     fi

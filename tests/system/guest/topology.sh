@@ -59,17 +59,23 @@ wait_for() { local limit=$1 what=$2 t0; shift 2; t0=$(now)
 older_than() { awk -v a="$1" -v b="$(now)" -v l="$2" 'BEGIN { exit !(b - a > l) }'; }   # older_than T0 SECONDS
 
 # ---------------------------------------------------------------- kernel state helpers
+# (fork-free where it matters: these are polled, and every fork costs milliseconds in the TCG guest)
 link_exists() { [ -e "/sys/class/net/$1" ]; }
-link_flags() { printf '%d' "$(cat "/sys/class/net/$1/flags" 2>/dev/null || echo 0)"; }
-is_up() { [ $(( $(link_flags "$1") & 0x1 )) -ne 0 ]; }
-is_slave() { [ $(( $(link_flags "$1") & 0x800 )) -ne 0 ]; }       # IFF_SLAVE, set by EQL_ENSLAVE
+link_flags() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || v=0; echo $((v)); }
+is_up() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || return 1; (( v & 0x1 )); }
+is_slave() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || return 1; (( v & 0x800 )); }  # IFF_SLAVE (EQL_ENSLAVE)
 tx_bytes() { cat "/sys/class/net/$1/statistics/tx_bytes" 2>/dev/null || echo 0; }
 rx_bytes() { cat "/sys/class/net/$1/statistics/rx_bytes" 2>/dev/null || echo 0; }
-ppp_links() { local d; for d in /sys/class/net/ppp*; do [ -e "$d" ] && basename "$d"; done; return 0; }
-enslaved_count() { local n=0 l; for l in $(ppp_links); do is_slave "$l" && n=$((n + 1)); done; echo "$n"; }
-all_enslaved() { local want=$1; [ "$(enslaved_count)" -ge "$want" ] && is_up eql; }
+ppp_links() { local d; for d in /sys/class/net/ppp*; do [ -e "$d" ] && echo "${d##*/}"; done; return 0; }
+enslaved_count() { local n=0 d; for d in /sys/class/net/ppp*; do is_slave "${d##*/}" && n=$((n + 1)); done; echo "$n"; }
+all_enslaved() { local want=$1 n=0 d; is_up eql || return 1
+  for d in /sys/class/net/ppp*; do is_slave "${d##*/}" && n=$((n + 1)); done; [ "$n" -ge "$want" ]; }
+# pids of processes whose comm is $1 (like pgrep -x, without the fork)
+procs_named() { local f c p; for f in /proc/[0-9]*/comm; do read -r c <"$f" 2>/dev/null || continue
+  [ "$c" = "$1" ] || continue; p=${f#/proc/}; echo "${p%/comm}"; done; return 0; }
+sysctl_value() { local v; read -r v <"/proc/sys/${1//.//}"; echo "$v"; }
 routes() { ip -4 route show; }
-route_dev() { ip -4 -o route get "$1" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p'; }
+route_dev() { local r; r=$(ip -4 -o route get "$1" 2>/dev/null) || return 0; r=${r#* dev }; echo "${r%% *}"; }
 routed_via_eql() { [ "$(route_dev "$1")" = eql ]; }
 # counters of every ppp link, one "name tx rx" per line
 counters() { local l; for l in $(ppp_links); do echo "$l $(tx_bytes "$l") $(rx_bytes "$l")"; done; }
