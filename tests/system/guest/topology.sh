@@ -61,9 +61,9 @@ older_than() { awk -v a="$1" -v b="$(now)" -v l="$2" 'BEGIN { exit !(b - a > l) 
 # ---------------------------------------------------------------- kernel state helpers
 # (fork-free where it matters: these are polled, and every fork costs milliseconds in the TCG guest)
 link_exists() { [ -e "/sys/class/net/$1" ]; }
-link_flags() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || v=0; echo $((v)); }
-is_up() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || return 1; (( v & 0x1 )); }
-is_slave() { local v; read -r v <"/sys/class/net/$1/flags" 2>/dev/null || return 1; (( v & 0x800 )); }  # IFF_SLAVE (EQL_ENSLAVE)
+link_flags() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || v=0; echo $((v)); }
+is_up() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || return 1; (( v & 0x1 )); }
+is_slave() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || return 1; (( v & 0x800 )); }  # IFF_SLAVE (EQL_ENSLAVE)
 tx_bytes() { cat "/sys/class/net/$1/statistics/tx_bytes" 2>/dev/null || echo 0; }
 rx_bytes() { cat "/sys/class/net/$1/statistics/rx_bytes" 2>/dev/null || echo 0; }
 ppp_links() { local d; for d in /sys/class/net/ppp*; do [ -e "$d" ] && echo "${d##*/}"; done; return 0; }
@@ -71,7 +71,7 @@ enslaved_count() { local n=0 d; for d in /sys/class/net/ppp*; do is_slave "${d##
 all_enslaved() { local want=$1 n=0 d; is_up eql || return 1
   for d in /sys/class/net/ppp*; do is_slave "${d##*/}" && n=$((n + 1)); done; [ "$n" -ge "$want" ]; }
 # pids of processes whose comm is $1 (like pgrep -x, without the fork)
-procs_named() { local f c p; for f in /proc/[0-9]*/comm; do read -r c <"$f" 2>/dev/null || continue
+procs_named() { local f c p; for f in /proc/[0-9]*/comm; do read -r c 2>/dev/null <"$f" || continue
   [ "$c" = "$1" ] || continue; p=${f#/proc/}; echo "${p%/comm}"; done; return 0; }
 sysctl_value() { local v; read -r v <"/proc/sys/${1//.//}"; echo "$v"; }
 routes() { ip -4 route show; }
