@@ -13,7 +13,7 @@ public static class DesiredRoutes
         var routes = config.Routes.RemoteLans.Select(lan => new Route(lan, device)).ToList();
         if (config.Routes.ManagementRoute)
             // Through eql, not whichever ppp came up first as the HOWTO's route resolved to.
-            routes.Add(new Route(config.Routes.ManagementNetwork, device, config.Routes.ManagementGateway));
+            routes.Add(new Route(config.Routes.ManagementNetwork, device, config.Routes.ManagementGateway, OnLink: true));
         return routes;
     }
 

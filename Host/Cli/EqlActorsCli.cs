@@ -35,14 +35,11 @@ public static class EqlActorsCli
         root.Options.Add(ConfigOption);
         root.Options.Add(SetOption);
 
-        root.Subcommands.Add(NotYet("run", "Run the service in the foreground (as systemd does)", 3));
-        root.Subcommands.Add(NotYet("start", "Start the daemon if needed and wait until the bundle is ready", 6));
-        root.Subcommands.Add(NotYet("stop", "Tear the bundle down and stop the daemon", 6));
-        root.Subcommands.Add(NotYet("restart", "Stop, then start", 6));
-        root.Subcommands.Add(NotYet("status", "Show every link, the EQL master and the routes (exit 0: up, 1: down, 3: no daemon)", 6));
+        root.Subcommands.Add(RunCommand.Build());
+        foreach (var verb in ControlCommands.Build()) root.Subcommands.Add(verb);
         root.Subcommands.Add(SimulateCommand.Build());
-        root.Subcommands.Add(NotYet("doctor", "Check every prerequisite of a real bundle and say how to fix each failure", 6));
-        root.Subcommands.Add(NotYet("provision", "Write host_B's slirp rc files; optionally build a multi-unit slirp there", 6));
+        root.Subcommands.Add(DoctorCommand.Build());
+        root.Subcommands.Add(ProvisionCommand.Build());
 
         var config = ConfigCommand.Build();
         root.Subcommands.Add(config);

@@ -10,6 +10,7 @@ public static class Logging
     // journald stamps and tags each line itself; a terminal user wants the time.
     private const string TerminalTemplate = "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
     private const string JournalTemplate = "{Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    private const string StderrFileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
     private const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3} {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
 
     public static LogEventLevel ParseLevel(string level) =>
@@ -17,7 +18,9 @@ public static class Logging
 
     /// <summary>
     /// Console on stderr (stdout is kept for machine-readable output such as <c>--json</c>); plain lines with a
-    /// syslog priority prefix when not on a terminal so that journald files each line at the right level.
+    /// syslog priority prefix when not on a terminal so that journald files each line at the right level, except
+    /// for a daemon that <c>eqlactors start</c> detached into a log file (<c>EQLACTORS_LOG_STYLE=file</c>):
+    /// timestamped lines.
     /// </summary>
     public static Serilog.Core.Logger Create(LogEventLevel level, string? logFile)
     {
@@ -26,9 +29,12 @@ public static class Logging
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .Enrich.FromLogContext();
 
-        config = Console.IsErrorRedirected
-            ? config.WriteTo.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)))
-            : config.WriteTo.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose);
+        // systemd sets JOURNAL_STREAM when stderr is the journal; a detached daemon's stderr is a plain log file.
+        config = !Console.IsErrorRedirected
+            ? config.WriteTo.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
+            : Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null && Environment.GetEnvironmentVariable("EQLACTORS_LOG_STYLE") == "file"
+                ? config.WriteTo.Console(new MessageTemplateTextFormatter(StderrFileTemplate), standardErrorFromLevel: LogEventLevel.Verbose)
+                : config.WriteTo.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)));
 
         if (!string.IsNullOrEmpty(logFile))
             config = config.WriteTo.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);

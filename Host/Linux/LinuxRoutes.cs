@@ -46,7 +46,9 @@ public sealed class LinuxRoutes(string? netns = null, string ipPath = "/usr/sbin
                 cidr = new Cidr(net, slash < 0 ? 32 : int.Parse(dst[(slash + 1)..], CultureInfo.InvariantCulture));
             }
             IPAddress? gw = e.TryGetProperty("gateway", out var g) && IPAddress.TryParse(g.GetString(), out var gwa) ? gwa : null;
-            list.Add(new Route(cidr, devEl.GetString()!, gw));
+            var onlink = e.TryGetProperty("flags", out var flags) && flags.ValueKind == JsonValueKind.Array
+                && flags.EnumerateArray().Any(f => f.ValueKind == JsonValueKind.String && f.GetString() == "onlink");
+            list.Add(new Route(cidr, devEl.GetString()!, gw, onlink));
         }
         return list;
     }
@@ -61,6 +63,7 @@ public sealed class LinuxRoutes(string? netns = null, string ipPath = "/usr/sbin
         var args = new List<string> { "-4", "route", verb, route.Destination.ToString() };
         if (route.Gateway is not null) args.AddRange(["via", route.Gateway.ToString()]);
         args.AddRange(["dev", route.Device]);
+        if (route.OnLink) args.Add("onlink");
         var r = await CommandRunner.RunAsync(Ip([.. args]), ct).ConfigureAwait(false);
         if (r.ExitCode == 0) return;
         var kind = r.Message.Contains("Operation not permitted", StringComparison.Ordinal) ? FailureKind.Permanent : FailureKind.Transient;

@@ -68,6 +68,22 @@ public static class KnownHosts
         return verdict;
     }
 
+    /// <summary>The key types known_hosts holds for the host (revoked keys and certificate authorities not counted).</summary>
+    public static IReadOnlyList<string> KeyTypesFor(string path, string host, int port)
+    {
+        if (!File.Exists(path)) return [];
+        var name = HostName(host, port);
+        var types = new List<string>();
+        foreach (var raw in File.ReadLines(path))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#' || line[0] == '@') continue;
+            var f = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 3 && Matches(f[0], name)) types.Add(f[1]);
+        }
+        return types;
+    }
+
     /// <summary>Appends <c>NAME TYPE BASE64</c> (unhashed, readable) to the file, creating it 0600 when missing.</summary>
     public static void Append(string path, string host, int port, byte[] blob)
     {

@@ -29,7 +29,10 @@ public sealed class SshSession : IDisposable
     }
 
     /// <summary>Connects through every jump host; the returned session opens exec and SFTP channels on host_B.</summary>
-    public static async Task<SshSession> ConnectAsync(RemoteConfig config, CancellationToken ct = default)
+    public static Task<SshSession> ConnectAsync(RemoteConfig config, CancellationToken ct = default) => ConnectAsync(config, null, ct);
+
+    /// <summary>As <see cref="ConnectAsync(RemoteConfig, CancellationToken)"/>, telling <paramref name="hopConnected"/> about each jump host once it accepted us (the doctor reports hop by hop).</summary>
+    public static async Task<SshSession> ConnectAsync(RemoteConfig config, Action<SshEndpoint>? hopConnected, CancellationToken ct)
     {
         var key = LoadKey(config.IdentityFile);
         var hops = new List<BaseClient>();
@@ -45,6 +48,7 @@ public sealed class SshSession : IDisposable
                 Verify(client, config, hop);
                 await ConnectClientAsync(client, config, hop, ct).ConfigureAwait(false);
                 hops.Add(client);
+                hopConnected?.Invoke(hop);
                 var next = hops.Count < config.JumpHosts.Length ? config.JumpHosts[hops.Count] : config.Account;
                 var forward = new ForwardedPortLocal("127.0.0.1", 0, next.Host, (uint)next.Port);
                 client.AddForwardedPort(forward);

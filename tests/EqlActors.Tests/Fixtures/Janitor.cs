@@ -16,7 +16,7 @@ public static class Janitor
     private const string Owners = "/tmp/eqla-owners";
     private static readonly Lazy<bool> Swept = new(SweepDead);
 
-    public enum Kind { Netns, User, Sshd, Dir }
+    public enum Kind { Netns, User, Sshd, Dir, Daemon }
 
     /// <summary>Sweeps once per test host, then records the resource as this process's.</summary>
     public static string Claim(Kind kind, string name)
@@ -37,9 +37,9 @@ public static class Janitor
     private static bool SweepDead()
     {
         if (!Directory.Exists(Owners)) return true;
-        // Processes (sshd) first, then users and directories, then namespaces.
+        // Processes (sshd, eqlactors daemons) first, then users and directories, then namespaces.
         var markers = Directory.GetFiles(Owners).Select(Read).Where(m => m is not null).Select(m => m!).OrderBy(m => m.Kind).ToList();
-        foreach (var m in markers.OrderBy(m => m.Kind == Kind.Sshd ? 0 : m.Kind == Kind.User ? 1 : 2))
+        foreach (var m in markers.OrderBy(m => m.Kind is Kind.Sshd or Kind.Daemon ? 0 : m.Kind == Kind.User ? 1 : 2))
         {
             var alive = ProcessTree.Stat(m.Pid) is { IsZombie: false } s && s.StartTime == m.StartTime;
             if (alive) continue;
@@ -51,6 +51,13 @@ public static class Janitor
                         // sshd rewrites its argv into one title: "sshd: /usr/sbin/sshd -D -e -f CONFIG [listener] ..."
                         if (ProcessTree.CommandLine(p.Pid) is { } argv && string.Join(' ', argv) is var title
                             && title.StartsWith("sshd", StringComparison.Ordinal) && title.Contains($" -f {m.Name}", StringComparison.Ordinal))
+                            Native.kill(p.Pid, Native.SIGKILL);
+                    }
+                    break;
+                case Kind.Daemon: // name: the control socket path, unique to that test; daemons get it via --set
+                    foreach (var p in ProcessTree.All())
+                    {
+                        if (ProcessTree.CommandLine(p.Pid) is { } argv && argv.Contains($"control.socketPath={m.Name}"))
                             Native.kill(p.Pid, Native.SIGKILL);
                     }
                     break;

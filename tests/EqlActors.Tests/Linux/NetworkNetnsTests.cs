@@ -162,6 +162,13 @@ public sealed class NetworkNetnsTests : IDisposable
         var unreachable = await Assert.ThrowsAsync<PortException>(() =>
             routes.AddAsync(new Route(new Cidr(IPAddress.Parse("192.168.78.0"), 24), "v0", IPAddress.Parse("10.10.10.10"))));
         Assert.Contains("ip route add 192.168.78.0/24 via 10.10.10.10 dev v0 failed", unreachable.Message);
+
+        // The management route's shape: a gateway outside the device's subnet, declared on-link, listed back as such.
+        var management = new Route(new Cidr(IPAddress.Parse("10.0.2.0"), 28), "v0", IPAddress.Parse("10.0.2.2"), OnLink: true);
+        await routes.AddAsync(management);
+        Assert.Contains(management, await routes.ListAsync());
+        await routes.DeleteAsync(management);
+        Assert.DoesNotContain(management, await routes.ListAsync());
     }
 
     [Fact]

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using EqlActors.Host.Hosting;
+
+namespace EqlActors.Host.Cli;
+
+/// <summary><c>eqlactors run [--simulated]</c>: the service in the foreground, as systemd runs it.</summary>
+public static class RunCommand
+{
+    public static readonly Option<bool> SimulatedOption = new("--simulated")
+    {
+        Description = "Run on the built-in simulated system (in real time) instead of pppd, eql and ssh",
+    };
+
+    public static Command Build()
+    {
+        var command = new Command("run",
+            "Run the service in the foreground, as systemd does (exit 0: stopped cleanly, 1: failed, 2: invalid configuration)");
+        command.Options.Add(SimulatedOption);
+        command.SetAction(async (parse, _) =>
+        {
+            var config = ConfigCommand.LoadOrReport(parse);
+            if (config is null) return EqlActorsCli.InvalidConfiguration;
+            if (!OperatingSystem.IsLinux())
+            {
+                parse.InvocationConfiguration.Error.WriteLine("eqlactors run: the service runs on Linux only");
+                return EqlActorsCli.Failed;
+            }
+            return await ServiceHost.RunAsync(config, parse.GetValue(SimulatedOption));
+        });
+        return command;
+    }
+}

@@ -1,0 +1,150 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using EqlActors.Actors;
+using EqlActors.Configuration;
+using EqlActors.Host.Linux;
+using EqlActors.Ports;
+using EqlActors.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using System.Runtime.Versioning;
+using Serilog;
+
+namespace EqlActors.Host.Hosting;
+
+/// <summary>What the running service is made of; one instance per <c>eqlactors run</c>.</summary>
+public sealed class DaemonState(BundleConfig config, bool simulated)
+{
+    public BundleConfig Config { get; } = config;
+    public bool Simulated { get; } = simulated;
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The simulated world when running <c>--simulated</c>; null on a real system.</summary>
+    public SimulatedSystem? Simulation { get; internal set; }
+    internal SystemPorts? Ports { get; set; }
+
+    /// <summary>Set when the bundle did not report <c>BundleStopped</c> in time: <c>run</c> then exits 1.</summary>
+    public bool TeardownIncomplete { get; internal set; }
+}
+
+/// <summary>
+/// <c>eqlactors run</c>: the generic host with Serilog, systemd integration and Akka.Hosting around one bundle.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class ServiceHost
+{
+    /// <summary>How long a graceful shutdown waits for <c>BundleStopped</c>; the unit's TimeoutStopSec is above it.</summary>
+    public static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(60);
+
+    public static async Task<int> RunAsync(BundleConfig config, bool simulated, Action<IServiceCollection>? extra = null)
+    {
+        using var logger = Logging.Create(Logging.ParseLevel(config.Control.LogLevel), config.Control.LogFile);
+        Log.Logger = logger; // Akka.Logger.Serilog's SerilogLogger writes to the static logger.
+        var log = logger.ForContext("SourceContext", "EqlActors.Host");
+        try
+        {
+            var state = new DaemonState(config, simulated);
+            // Bound before anything else: a second daemon must fail here, before its actors touch the links.
+            using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
+            using var host = Build(state, listener, extra);
+            log.Information("eqlactors {Version} starting ({Mode}, pid {Pid})", Cli.EqlActorsCli.Version, simulated ? "simulated system" : "Linux system", Environment.ProcessId);
+            await host.RunAsync();
+            (state.Ports?.Ppp as IDisposable)?.Dispose();
+            (state.Ports?.Links as IDisposable)?.Dispose();
+            (state.Ports?.Eql as IDisposable)?.Dispose();
+            if (state.TeardownIncomplete)
+            {
+                log.Error("eqlactors exiting with the bundle not fully torn down");
+                return Cli.EqlActorsCli.Failed;
+            }
+            log.Information("eqlactors exited cleanly");
+            return Cli.EqlActorsCli.Ok;
+        }
+        catch (Control.ControlSocketInUseException ex)
+        {
+            log.Error("eqlactors is already running: {Reason}", ex.Message);
+            return Cli.EqlActorsCli.Failed;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            log.Fatal(ex, "eqlactors failed: {Reason}", ex.Message);
+            return Cli.EqlActorsCli.Failed;
+        }
+        finally
+        {
+            Log.Logger = Serilog.Core.Logger.None;
+        }
+    }
+
+    private static IHost Build(DaemonState state, Control.ControlListener listener, Action<IServiceCollection>? extra)
+    {
+        var config = state.Config;
+        // DisableDefaults: no appsettings*.json, no reload-on-change file watchers, no default logging providers.
+        // The content root is the (small, root-only) runtime directory, never the current directory.
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = RuntimeDirectory.Ensure(config.Control.SocketPath),
+            ApplicationName = "eqlactors",
+        });
+        builder.Services.AddSystemd();
+        builder.Services.AddSerilog(Log.Logger, dispose: false);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TeardownTimeout + TimeSpan.FromSeconds(15));
+        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(listener);
+
+        builder.Services.AddAkka("eqlactors", akka =>
+        {
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddSerilogLogging(); // with the Serilog message formatter: actor log templates stay structured
+            });
+            akka.AddHocon("""
+                akka.log-dead-letters = off
+                akka.log-dead-letters-during-shutdown = off
+                # The generic host owns shutdown (the bundle is torn down before the actor system stops).
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                """, HoconAddMode.Prepend);
+            akka.WithActors((system, registry) =>
+            {
+                SystemPorts ports;
+                if (state.Simulated)
+                {
+                    // The simulated world runs on the actor system's own scheduler: in real time here.
+                    state.Simulation = new SimulatedSystem(system.Scheduler, config);
+                    ports = state.Simulation.Ports;
+                }
+                else
+                {
+                    ports = LinuxSystem.Create(config);
+                }
+                state.Ports = ports;
+                registry.Register<Control.ProgressJournal>(Control.ProgressJournalFactory.CreateProgressJournal(system));
+                registry.Register<BundleActor>(system.CreateBundle(config, ports));
+            });
+        });
+
+        // Registered after AddAkka: hosted services stop in reverse order, so the bundle is torn down while the
+        // actor system still runs.
+        builder.Services.AddHostedService<BundleService>();
+        // Last: started once the bundle is starting (READY=1 follows), stopped first (the socket file goes first).
+        builder.Services.AddHostedService<Control.ControlServer>();
+        extra?.Invoke(builder.Services);
+        return builder.Build();
+    }
+}
+
+/// <summary>The runtime directory that holds the control socket: created root-only (0700) when missing.</summary>
+[SupportedOSPlatform("linux")]
+public static class RuntimeDirectory
+{
+    public static string Ensure(string socketPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(socketPath)) ?? "/";
+        if (!Directory.Exists(dir))
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return dir;
+    }
+}

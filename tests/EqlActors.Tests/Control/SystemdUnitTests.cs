@@ -1,0 +1,83 @@
+using System.Runtime.Versioning;
+using EqlActors.Tests.Fixtures;
+
+namespace EqlActors.Tests.Control;
+
+/// <summary>The systemd unit and the installer: keys that matter, systemd's own verifier, a DESTDIR install.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class SystemdUnitTests
+{
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "EqlActors.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("EqlActors.sln not found above the test assembly");
+    }
+
+    private static string Unit => Path.Combine(RepoRoot(), "Host", "systemd", "eqlactors.service");
+
+    private static Dictionary<string, string> ServiceKeys() =>
+        File.ReadAllLines(Unit)
+            .SkipWhile(l => l.Trim() != "[Service]").Skip(1).TakeWhile(l => !l.StartsWith('['))
+            .Where(l => l.Contains('=') && !l.TrimStart().StartsWith('#'))
+            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim());
+
+    [Fact]
+    public void The_unit_notifies_adopts_links_after_a_crash_and_waits_for_teardown()
+    {
+        var keys = ServiceKeys();
+        Assert.Equal("notify", keys["Type"]);
+        Assert.Equal("/usr/local/bin/eqlactors run", keys["ExecStart"]);
+        Assert.Equal("process", keys["KillMode"]);   // systemd must not kill the pppd chains the next daemon adopts
+        Assert.Equal("on-failure", keys["Restart"]);
+        Assert.True(keys.ContainsKey("RestartSec"));
+        Assert.Equal("2", keys["RestartPreventExitStatus"]);
+        Assert.EndsWith("s", keys["TimeoutStopSec"]);
+        var stop = int.Parse(keys["TimeoutStopSec"].TrimEnd('s'));
+        Assert.True(stop > Host.Hosting.ServiceHost.TeardownTimeout.TotalSeconds, "TimeoutStopSec must exceed the daemon's teardown bound");
+        Assert.Equal("eqlactors", keys["RuntimeDirectory"]);
+        Assert.Equal("0700", keys["RuntimeDirectoryMode"]);
+        Assert.Contains("WantedBy=multi-user.target", File.ReadAllText(Unit));
+    }
+
+    [Fact]
+    public void Systemd_analyze_verifies_the_unit()
+    {
+        if (!File.Exists("/usr/bin/systemd-analyze")) return; // not every build host has systemd; the key test above still runs
+        using var dir = new TempDir("eqla-unit-");
+        // verify checks that ExecStart exists: point it at the apphost built next to this assembly.
+        var apphost = Path.Combine(AppContext.BaseDirectory, "eqlactors");
+        var text = File.ReadAllText(Unit).Replace("ExecStart=/usr/local/bin/eqlactors", "ExecStart=" + apphost);
+        File.WriteAllText(dir.File("eqlactors.service"), text);
+        var (code, stdout, stderr) = Run.Argv(["systemd-analyze", "verify", dir.File("eqlactors.service")]);
+        Assert.True(code == 0 && stderr.Trim().Length == 0, $"systemd-analyze verify: exit {code}\n{stdout}{stderr}");
+    }
+
+    [Fact]
+    public void Install_sh_installs_into_destdir_without_touching_the_system()
+    {
+        using var dir = new TempDir("eqla-install-");
+        var publish = Directory.CreateDirectory(dir.File("publish")).FullName;
+        File.WriteAllText(Path.Combine(publish, "eqlactors.dll"), "stub");
+        File.WriteAllText(Path.Combine(publish, "eqlactors"), "#!/bin/sh\n");
+        var dest = dir.File("root");
+        var (code, stdout, stderr) = Run.Argv(
+            ["/bin/sh", Path.Combine(RepoRoot(), "Host", "systemd", "install.sh"), "--publish-dir", publish],
+            new Dictionary<string, string> { ["DESTDIR"] = dest, ["PREFIX"] = "/opt/eqla" });
+        Assert.True(code == 0, $"install.sh: exit {code}\n{stdout}{stderr}");
+
+        Assert.True(File.Exists(Path.Combine(dest, "opt/eqla/lib/eqlactors/eqlactors.dll")));
+        var link = new FileInfo(Path.Combine(dest, "opt/eqla/bin/eqlactors"));
+        Assert.Equal("/opt/eqla/lib/eqlactors/eqlactors", link.LinkTarget);
+        var unit = File.ReadAllText(Path.Combine(dest, "etc/systemd/system/eqlactors.service"));
+        Assert.Contains("ExecStart=/opt/eqla/bin/eqlactors run", unit);
+        Assert.True(Directory.Exists(Path.Combine(dest, "etc/eqlactors")));
+        Assert.True(File.Exists(Path.Combine(dest, "opt/eqla/share/doc/eqlactors/operations.md")));
+
+        // Again, as an upgrade: the lib directory is replaced whole, nothing stale is left.
+        File.WriteAllText(Path.Combine(dest, "opt/eqla/lib/eqlactors/stale.dll"), "old");
+        Assert.Equal(0, Run.Argv(["/bin/sh", Path.Combine(RepoRoot(), "Host", "systemd", "install.sh"), "--publish-dir", publish],
+            new Dictionary<string, string> { ["DESTDIR"] = dest, ["PREFIX"] = "/opt/eqla" }).Code);
+        Assert.False(File.Exists(Path.Combine(dest, "opt/eqla/lib/eqlactors/stale.dll")));
+    }
+}

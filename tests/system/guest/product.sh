@@ -1,0 +1,218 @@
+#!/bin/bash
+# PRODUCT SCENARIO of issue 5: the real daemon in the guest, checked against the kernel (never against what the
+# product says about itself). Start `eqlactors run --config CONFIG`, wait until the kernel shows every link
+# enslaved to eql, the routes via eql and tcp_reordering=127, transfer + cmp, per-slave upload shares; then inject
+# each fault, wait for the full state back, transfer again and record guest-time detect/recover; then the pppd kill
+# once more with the stock slirp; SIGKILL + restart (same pppd pids: adoption); final SIGTERM (nothing left).
+# Last line on stdout (and $SYSTEST_OUT/summary.json): one JSON object.
+#
+# Environment: SYSTEST_PRODUCT  the daemon executable (default $SYSTEST_CACHE/publish/eqlactors/eqlactors)
+#              SYSTEST_RECOVER_LIMIT  seconds allowed per recovery (default 240; the guest is ~25x slower)
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/topology.sh
+. "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
+
+PRODUCT=${SYSTEST_PRODUCT:-$SYSTEST_CACHE/publish/eqlactors/eqlactors}
+LIMIT=${SYSTEST_RECOVER_LIMIT:-240}
+LINKS=(0 1 2)
+NLINKS=${#LINKS[@]}
+RUNDIR=/run/eqlactors                  # a small folder of its own: the generic host watches its content root
+CONFIG=$RUNDIR/config.json
+DAEMON_PID=""
+declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=()
+FAULT_ORDER=()
+TRANSFERS_OK=true
+
+[ -x "$PRODUCT" ] || { log "no product at $PRODUCT (publish it first, see tests/system/README.md)"; exit 3; }
+
+write_config() {
+  mkdir -p "$RUNDIR"
+  cat >"$CONFIG" <<EOF
+{
+  "links": [$(IFS=,; echo "${LINKS[*]}")],
+  "remote": {
+    "account": "$TOPO_ACCOUNT:$TOPO_HOSTB_PORT",
+    "jumpHosts": ["$TOPO_JUMP"],
+    "slirpCommand": "bin/slirp",
+    "attach": "unix",
+    "identityFile": "$TOPO_SSH_DIR/id_ed25519",
+    "knownHostsFile": "$TOPO_SSH_DIR/known_hosts"
+  },
+  "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
+  "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
+  "routes": { "remoteLans": ["$TOPO_LAN_NET"] }
+}
+EOF
+}
+
+start_daemon() {
+  (cd "$RUNDIR" && exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
+  DAEMON_PID=$!
+  log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
+}
+
+# ---------------------------------------------------------------- the kernel's view
+pppd_pids() { procs_named pppd | sort -n | tr '\n' ' '; }
+pppd_of() { head -n 1 "/run/$1.pid" 2>/dev/null; }    # pppd writes /run/IFNAME.pid whatever its linkname
+# full state: NLINKS ppp links enslaved, eql up with its address, exactly NLINKS pppd, host_B and the LAN routed via
+# eql, tcp_reordering 127
+full_state() {
+  all_enslaved "$NLINKS" || return 1
+  local p=() v; mapfile -t p < <(procs_named pppd); [ "${#p[@]}" -eq "$NLINKS" ] || return 1
+  read -r v </proc/sys/net/ipv4/tcp_reordering; [ "$v" = 127 ] || return 1
+  [[ $(ip -4 -o addr show dev eql) == *" $TOPO_EQL_ADDR/24 "* ]] || return 1
+  routed_via_eql "$TOPO_PEER" && routed_via_eql "$TOPO_LAN_HOST"
+}
+# the full state, holding for SETTLE guest seconds (pppd re-adds its peer route after IPCP, a product may race
+# with that): STABLE_SINCE = when it started to hold
+STABLE_SINCE=""
+stable_full_state() { local t; full_state || return 1; t=$(now)
+  while ! older_than "$t" "${SYSTEST_SETTLE:-2}"; do full_state || return 1; sleep 0.2; done; STABLE_SINCE=$t; }
+state_line() { echo "slaves=$(enslaved_count) links=[$(ppp_links | tr '\n' ' ')] pppd=[$(pppd_pids)] eql=$(is_up eql && echo up || echo down) peer-via=$(route_dev "$TOPO_PEER") lan-via=$(route_dev "$TOPO_LAN_HOST") reordering=$(sysctl_value net.ipv4.tcp_reordering)"; }
+# what the product makes: pppd processes, up and enslaved links, eql up, routes via eql. Faults only remove such
+# elements, so an element that was not there at the previous poll is the product acting.
+signature() { local p l
+  for p in $(procs_named pppd); do echo "pppd:$p"; done
+  for l in $(ppp_links); do is_slave "$l" && echo "slave:$l"; is_up "$l" && echo "up:$l"; done
+  is_up eql && echo eql-up; ip -4 route show dev eql 2>/dev/null | sed 's/^/route:/'; return 0; }
+added_since() { [ -n "$(comm -13 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$2" | sort))" ]; }
+
+# ---------------------------------------------------------------- traffic
+# traffic WHAT [KIND]: 1 MiB from host_B, verified; also 1 MiB from the remote LAN initially and after the faults
+# that hit routes (the LAN route is the one a fault deletes)
+traffic() { local what=$1 kind=${2:-initial} dl lan="-"
+  if dl=$(fetch_check "$TOPO_PEER" /srv/www/small); then
+    case $kind in initial|route-delete|eql-down|daemon-restart) lan=$(fetch_check "$TOPO_LAN_HOST" /srv/lan/blob) || lan="" ;; esac
+    if [ "$lan" = - ]; then log "$what: 1 MiB from host_B verified in ${dl}s"; return 0; fi
+    if [ -n "$lan" ]; then log "$what: 1 MiB from host_B verified in ${dl}s, 1 MiB from the LAN in ${lan}s"; return 0; fi
+  fi
+  TRANSFERS_OK=false; return 1
+}
+
+# ---------------------------------------------------------------- faults
+# fault KIND DESCRIPTION CMD...: inject; detect = first poll at which the product added something (a pppd, a
+# slave, eql up, a route); recover = the full state holds again (stable for SETTLE s); then a verified transfer.
+# A product faster than the 0.2 s polling shows no degradation at all: after 30 s of unbroken full state the fault
+# counts as recovered with detect = recover = 0.
+fault() { local kind=$1 what=$2 t0 prev cur td="" tr degraded=false; shift 2
+  FAULT_ORDER+=("$kind")
+  log "=== fault $kind: $what"
+  prev=$(signature); t0=$(now)
+  if ! "$@"; then FAULT_STATUS[$kind]=inject-failed; log "could not inject $kind: $(state_line)"; return 1; fi
+  while :; do
+    cur=$(signature)
+    if [ -z "$td" ] && added_since "$prev" "$cur"; then td=$(since "$t0"); log "product acted after ${td}s"; fi
+    prev=$cur
+    if ! full_state; then
+      if ! $degraded; then degraded=true; log "degraded after $(since "$t0")s: $(state_line)"; fi
+    elif $degraded || [ -n "$td" ]; then
+      stable_full_state && break
+    elif older_than "$t0" 30; then
+      log "no degradation seen in 30 s (faster than the polling?)"; td=0; STABLE_SINCE=$t0; break
+    fi
+    if older_than "$t0" "$LIMIT"; then
+      FAULT_STATUS[$kind]=not-recovered; log "NOT RECOVERED after ${LIMIT}s: $(state_line)"; return 1; fi
+    sleep 0.2
+  done
+  tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); [ -n "$td" ] || td=$tr
+  FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
+  log "recovered after ${tr}s (product acted after ${td}s): $(state_line)"
+  if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
+}
+
+kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
+kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }   # the oldest: it owns the socket
+# the link's ssh client: the ssh whose parent (exec) or grandparent (sh -c wrapper) is the link's pppd
+kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
+  for s in $(procs_named ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
+    if [ "$pp" = "$p" ] || [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2>/dev/null)" = "$p" ]; then kill "$s"; return; fi
+  done; return 1; }
+delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
+
+# ---------------------------------------------------------------- run
+T0=$(now)
+topo_setup fixed
+write_config
+sysctl -qw net.ipv4.tcp_reordering=3          # the kernel default: the product must set 127
+log "config: $(tr -d '\n ' <"$CONFIG")"
+tb=$(now)
+start_daemon
+wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql, tcp_reordering=127" stable_full_state \
+  || { log "bring-up failed: $(state_line)"; tail -n 40 "$SYSTEST_OUT/product.log" >&2 || true; }
+if [ -n "$STABLE_SINCE" ]; then
+  BRING_UP=$(awk -v a="$tb" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); log "bring-up complete after ${BRING_UP}s: $(state_line)"; routes | sed 's/^/     /' >&2
+  b=$(counters); dl=$(fetch_check) || TRANSFERS_OK=false
+  b2=$(counters); ul=$(upload_check) || TRANSFERS_OK=false
+  UPLOAD_SHARES=$(shares "$b2" "$(counters)" tx); DOWNLOAD_SHARES=$(shares "$b" "$b2" rx)
+  log "initial transfer: download ${dl:-FAILED}s (rx shares $DOWNLOAD_SHARES), upload ${ul:-FAILED}s (tx shares $UPLOAD_SHARES)"
+  traffic "initial" || true
+  ok=true
+  run_fault() { if $ok; then fault "$@" || ok=false; else FAULT_ORDER+=("$1"); FAULT_STATUS[$1]=skipped; fi; }
+  run_fault pppd-kill "SIGTERM to the pppd of ppp1" kill_pppd_of ppp1
+  run_fault slirp-kill "SIGTERM to the remote main slirp (every link drops)" kill_main_slirp
+  run_fault ssh-kill "SIGTERM to the ssh client of ppp2" kill_ssh_of ppp2
+  run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
+  run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
+  run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
+  # SIGKILL the daemon: the links must survive and be adopted by the next daemon (same pppd pids)
+  if $ok; then
+    FAULT_ORDER+=(daemon-restart); before=$(pppd_pids); t0=$(now)
+    log "=== fault daemon-restart: SIGKILL the daemon (pid $DAEMON_PID), start it again; pppd before: [$before]"
+    kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
+    start_daemon
+    # adoption: the full state holds and the pppd pids stay the same for an observation window after the new
+    # daemon started (SYSTEST_ADOPT_WINDOW guest seconds, default 45: it must cover the daemon's start-up, 4-18 s in this guest)
+    adopted=true; rec=""
+    if wait_for "$LIMIT" "full state after the restart" stable_full_state; then
+      rec=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); else adopted=false; fi
+    while $adopted && ! older_than "$t0" "${SYSTEST_ADOPT_WINDOW:-45}"; do
+      if [ "$(pppd_pids)" != "$before" ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then adopted=false; break; fi
+      sleep 0.5
+    done
+    if $adopted && wait_for "$LIMIT" "full state after the restart" stable_full_state && traffic "after daemon-restart" \
+       && [ "$(pppd_pids)" = "$before" ]; then
+      FAULT_STATUS[daemon-restart]=recovered; FAULT_DETECT[daemon-restart]=0; FAULT_RECOVER[daemon-restart]=$rec
+      log "daemon-restart: full state ${rec}s after the SIGKILL, same pppd pids [$before] $(since "$t0")s after it; $(state_line)"
+    else
+      FAULT_STATUS[daemon-restart]=not-adopted; log "after restart: pppd [$(pppd_pids)] (before [$before]); $(state_line)"; ok=false
+    fi
+  else FAULT_ORDER+=(daemon-restart); FAULT_STATUS[daemon-restart]=skipped; fi
+  # the same pppd kill with the stock slirp (link_down() also drops unit 0): restart the remote slirp with it first
+  if $ok; then
+    topo_slirp stock
+    run_fault slirp-kill-to-stock "SIGTERM to the remote main slirp, now restarted from the stock build" kill_main_slirp
+    run_fault pppd-kill-stock-slirp "SIGTERM to the pppd of ppp1 with the stock slirp (ppp0 drops too)" kill_pppd_of ppp1
+  else FAULT_ORDER+=(slirp-kill-to-stock pppd-kill-stock-slirp)
+    FAULT_STATUS[slirp-kill-to-stock]=skipped; FAULT_STATUS[pppd-kill-stock-slirp]=skipped; fi
+else
+  BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false
+fi
+
+# final SIGTERM: nothing may be left
+log "=== final SIGTERM to the daemon (pid $DAEMON_PID)"
+ts=$(now); CLEAN=false
+if kill -0 "$DAEMON_PID" 2>/dev/null; then
+  kill -TERM "$DAEMON_PID"
+  if wait_for 120 "daemon exit" not kill -0 "$DAEMON_PID"; then wait "$DAEMON_PID" 2>/dev/null || true; fi
+fi
+leftover() { pgrep -x pppd || pgrep -u hostb -x slirp || pgrep -x ssh || [ "$(enslaved_count)" != 0 ] \
+  || ip -4 route show | grep -q 'dev eql' || ip -4 route show | grep -q "^$TOPO_LAN_NET"; }
+if wait_for 60 "no pppd, slirp, ssh, slaves or managed routes left" not leftover \
+   && not kill -0 "$DAEMON_PID" 2>/dev/null; then CLEAN=true; fi
+log "stop took $(since "$ts")s; left: daemon=$(kill -0 "$DAEMON_PID" 2>/dev/null && echo alive || echo gone) pppd=[$(pids_of -x pppd)] slirp=[$(pids_of -u hostb -x slirp)] ssh=[$(pids_of -x ssh)] slaves=$(enslaved_count) eql-routes=[$(ip -4 route show | grep 'dev eql' | tr '\n' ';' || true)]"
+kill -KILL "$DAEMON_PID" 2>/dev/null || true
+
+# ---------------------------------------------------------------- summary
+max_of() { local m=null v; for v in "$@"; do [ "$m" = null ] && m=$v || m=$(awk -v a="$m" -v b="$v" 'BEGIN { print (b > a ? b : a) }'); done; echo "$m"; }
+faults_json="" times_json="" all_recovered=true
+for k in "${FAULT_ORDER[@]}"; do
+  faults_json+="${faults_json:+,}\"$k\":\"${FAULT_STATUS[$k]:-unknown}\""
+  [ "${FAULT_STATUS[$k]:-}" = recovered ] || all_recovered=false
+  [ -n "${FAULT_RECOVER[$k]:-}" ] && times_json+="${times_json:+,}\"$k\":{\"detect\":${FAULT_DETECT[$k]},\"recover\":${FAULT_RECOVER[$k]}}"
+done
+detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
+log "product scenario done in $(since "$T0")s"
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"teardownClean":%s,"faultTimes":{%s}}\n' \
+  "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$BRING_UP" "$detect" "$recover" \
+  "$UPLOAD_SHARES" "$CLEAN" "$times_json" | tee "$SYSTEST_OUT/summary.json"
+[ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN

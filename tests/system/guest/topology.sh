@@ -1,0 +1,236 @@
+# shellcheck shell=bash disable=SC2034  # (SC2034: the TOPO_* settings are used by the scenarios that source this)
+# The HOWTO's topology inside the system-test guest, as a library for scenario scripts (bash, sourced; the guest
+# runs them as root in the chroot that guest/init prepares). Everything here is test infrastructure.
+#
+#   host_A  = root in the guest: pppd, eql, routes, the product (later).
+#   host_B  = user `hostb` (uid 2001, keys only), sshd on 127.0.0.1:2201; ~hostb/bin/slirp (fixed or stock build),
+#             ~/.slirprc = socket + mtu/mru 1500 (the HOWTO's unix-socket attach), ~/.slirprc-N = ppp (N = 0..3).
+#   jump    = user `fireman` (uid 2002, keys only), sshd on 127.0.0.1:2202 (TCP forwarding for ssh -J).
+#   root's client key /root/.ssh/id_ed25519 is accepted by both; /root/.ssh/known_hosts holds both host keys
+#   (generated per run): ssh works with StrictHostKeyChecking=yes.
+#   HTTP    = busybox httpd as hostb on 127.0.0.1:8080 serving /srv/www/blob (random, TOPO_BLOB_MB MiB). slirp maps
+#             10.0.2.2 to host_B's loopback, and the guest has no other interface, so host_A reaches it only as
+#             http://10.0.2.2:8080/blob through the PPP links.
+#   upload  = netio.py sink as hostb on 127.0.0.1:8081 (answers size + sha256): upload through the bundle, verified.
+#   LAN     = the "remote LAN" 192.168.77.0/24 behind host_B: network namespace `lan` with 192.168.77.10 (httpd on
+#             :8080 serving /srv/lan/blob), joined by a veth pair to host_B's side (192.168.77.1, veth `lan-b`).
+#             host_A and host_B share one kernel, so host_B's route to the LAN lives in routing table 77 that only
+#             uid 2001 (hostb, i.e. slirp) uses (`ip rule uidrange 2001-2001 lookup 77`); the main table has no
+#             route to it. host_A reaches 192.168.77.10 only through a route via eql (what `routes.remoteLans`
+#             must install); slirp, like for any address, connects to it from host_B.
+set -euo pipefail
+
+: "${SYSTEST_DIR:=/systest/src}" "${SYSTEST_CACHE:=$SYSTEST_DIR/.cache}" "${SYSTEST_OUT:=/systest/out}"
+TOPO_GUEST_DIR=$SYSTEST_DIR/guest
+TOPO_HOSTB_PORT=2201
+TOPO_FIREMAN_PORT=2202
+TOPO_HTTP_PORT=8080
+TOPO_UPLOAD_PORT=8081
+TOPO_PEER=10.0.2.2                    # slirp's alias for host_B's loopback
+TOPO_LOCAL=10.0.2.15                  # host_A's end of every PPP link
+TOPO_LAN_NET=192.168.77.0/24
+TOPO_LAN_GW=192.168.77.1              # host_B's address on the LAN
+TOPO_LAN_HOST=192.168.77.10           # a host on the remote LAN
+TOPO_EQL_ADDR=172.16.1.1
+TOPO_BLOB_MB=${TOPO_BLOB_MB:-4}
+TOPO_SSH_DIR=/root/.ssh
+TOPO_SSHD_DIR=/etc/ssh/systest
+TOPO_ACCOUNT=hostb@127.0.0.1
+TOPO_JUMP=fireman@127.0.0.1:$TOPO_FIREMAN_PORT
+
+# ---------------------------------------------------------------- time, logging, waiting (guest time)
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+log() { printf '@@ T+%ss %s\n' "$(now)" "$*" >&2; }
+fail() { log "FAIL: $*"; return 1; }
+not() { ! "$@"; }
+
+# wait_for LIMIT_SECONDS DESCRIPTION CMD [ARGS...]: poll CMD (every 0.2 s; a shell function works too) until it
+# succeeds; returns 1 after LIMIT seconds of guest time. `wait_for 30 "x gone" not test -e x` waits for the negation.
+wait_for() { local limit=$1 what=$2 t0; shift 2; t0=$(now)
+  until "$@" >/dev/null 2>&1; do
+    if older_than "$t0" "$limit"; then
+      log "TIMEOUT after ${limit}s waiting for: $what"; return 1
+    fi
+    sleep 0.2
+  done
+}
+
+older_than() { awk -v a="$1" -v b="$(now)" -v l="$2" 'BEGIN { exit !(b - a > l) }'; }   # older_than T0 SECONDS
+
+# ---------------------------------------------------------------- kernel state helpers
+# (fork-free where it matters: these are polled, and every fork costs milliseconds in the TCG guest)
+link_exists() { [ -e "/sys/class/net/$1" ]; }
+link_flags() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || v=0; echo $((v)); }
+is_up() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || return 1; (( v & 0x1 )); }
+is_slave() { local v; read -r v 2>/dev/null <"/sys/class/net/$1/flags" || return 1; (( v & 0x800 )); }  # IFF_SLAVE (EQL_ENSLAVE)
+tx_bytes() { cat "/sys/class/net/$1/statistics/tx_bytes" 2>/dev/null || echo 0; }
+rx_bytes() { cat "/sys/class/net/$1/statistics/rx_bytes" 2>/dev/null || echo 0; }
+ppp_links() { local d; for d in /sys/class/net/ppp*; do [ -e "$d" ] && echo "${d##*/}"; done; return 0; }
+enslaved_count() { local n=0 d; for d in /sys/class/net/ppp*; do is_slave "${d##*/}" && n=$((n + 1)); done; echo "$n"; }
+all_enslaved() { local want=$1 n=0 d; is_up eql || return 1
+  for d in /sys/class/net/ppp*; do is_slave "${d##*/}" && n=$((n + 1)); done; [ "$n" -ge "$want" ]; }
+# pids of processes whose comm is $1 (like pgrep -x, without the fork)
+procs_named() { local f c p; for f in /proc/[0-9]*/comm; do read -r c 2>/dev/null <"$f" || continue
+  [ "$c" = "$1" ] || continue; p=${f#/proc/}; echo "${p%/comm}"; done; return 0; }
+sysctl_value() { local v; read -r v <"/proc/sys/${1//.//}"; echo "$v"; }
+routes() { ip -4 route show; }
+route_dev() { local r; r=$(ip -4 -o route get "$1" 2>/dev/null) || return 0; r=${r#* dev }; echo "${r%% *}"; }
+routed_via_eql() { [ "$(route_dev "$1")" = eql ]; }
+# counters of every ppp link, one "name tx rx" per line
+counters() { local l; for l in $(ppp_links); do echo "$l $(tx_bytes "$l") $(rx_bytes "$l")"; done; }
+# shares BEFORE AFTER tx|rx: per-link percentages of the delta, as a JSON array ordered by link name
+shares() { awk -v col="$3" 'BEGIN { c = (col == "tx") ? 2 : 3 }
+  NR == FNR { b[$1] = $c; next } { d[$1] = $c - b[$1]; t += d[$1]; n[++k] = $1 }
+  END { printf "["; for (i = 1; i <= k; i++) printf "%s%.1f", (i > 1 ? "," : ""), (t > 0 ? 100 * d[n[i]] / t : 0); print "]" }' \
+  <(printf '%s\n' "$1") <(printf '%s\n' "$2"); }
+pids_of() { pgrep "$@" | tr '\n' ' ' || true; }
+
+# ---------------------------------------------------------------- setup
+# topo_users: hostb and fireman, ordinary users with no password ('*': not locked, so sshd with UsePAM no accepts keys)
+topo_users() { local spec n id
+  for spec in hostb:2001 fireman:2002; do n=${spec%:*}; id=${spec#*:}
+    if ! grep -q "^$n:" /etc/passwd; then
+      echo "$n:x:$id:$id::/home/$n:/bin/sh" >>/etc/passwd
+      echo "$n:x:$id:" >>/etc/group
+      echo "$n:*:19000:0:99999:7:::" >>/etc/shadow
+    fi
+    mkdir -p "/home/$n/.ssh" "/home/$n/bin"
+  done
+}
+
+# topo_slirp VARIANT (fixed|stock): install that build as ~hostb/bin/slirp (rename, so a running slirp is not hit)
+topo_slirp() { local v=${1:-fixed} src
+  src=$SYSTEST_CACHE/slirp/slirp-$v
+  [ -x "$src" ] || fail "no slirp build $src (run build-guest)"
+  cp "$src" /home/hostb/bin/.slirp.new && chown hostb:hostb /home/hostb/bin/.slirp.new
+  mv /home/hostb/bin/.slirp.new /home/hostb/bin/slirp
+  TOPO_SLIRP_VARIANT=$v
+  log "~hostb/bin/slirp = slirp-$v"
+}
+
+topo_keys() { local k
+  mkdir -p "$TOPO_SSH_DIR" "$TOPO_SSHD_DIR"; chmod 700 "$TOPO_SSH_DIR"
+  [ -f "$TOPO_SSH_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C root@host_A -f "$TOPO_SSH_DIR/id_ed25519"
+  for k in hostb fireman; do
+    [ -f "$TOPO_SSHD_DIR/host_$k" ] || ssh-keygen -q -t ed25519 -N '' -C "$k-host" -f "$TOPO_SSHD_DIR/host_$k"
+  done
+  {
+    echo "[127.0.0.1]:$TOPO_HOSTB_PORT $(cut -d' ' -f1,2 "$TOPO_SSHD_DIR/host_hostb.pub")"
+    echo "[127.0.0.1]:$TOPO_FIREMAN_PORT $(cut -d' ' -f1,2 "$TOPO_SSHD_DIR/host_fireman.pub")"
+  } >"$TOPO_SSH_DIR/known_hosts"
+  for k in hostb fireman; do cp "$TOPO_SSH_DIR/id_ed25519.pub" "/home/$k/.ssh/authorized_keys"; done
+}
+
+topo_sshd() { local user=$1 port=$2 conf=$TOPO_SSHD_DIR/sshd_$1.conf
+  cat >"$conf" <<EOC
+Port $port
+ListenAddress 127.0.0.1
+HostKey $TOPO_SSHD_DIR/host_$user
+PidFile /run/sshd_$user.pid
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+AllowUsers $user
+PermitRootLogin no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+AllowTcpForwarding yes
+X11Forwarding no
+LogLevel VERBOSE
+EOC
+  /usr/sbin/sshd -t -f "$conf"
+  /usr/sbin/sshd -f "$conf" -E "$SYSTEST_OUT/sshd_$user.log"
+}
+
+topo_remote_files() { local n
+  printf 'socket\nmtu 1500\nmru 1500\n' >/home/hostb/.slirprc    # the HOWTO's form: unix socket ~/.slirp_socket
+  for n in 0 1 2 3; do echo ppp >"/home/hostb/.slirprc-$n"; done
+  for n in hostb fireman; do chown -R "$n:$n" "/home/$n"; chmod 700 "/home/$n" "/home/$n/.ssh"; chmod 600 "/home/$n/.ssh/"*; done
+}
+
+topo_servers() {
+  mkdir -p /srv/www /srv/lan
+  head -c $((TOPO_BLOB_MB * 1048576)) /dev/urandom >/srv/www/blob
+  head -c 1048576 /dev/urandom >/srv/www/small
+  head -c 1048576 /dev/urandom >/srv/lan/blob
+  chmod 644 /srv/www/blob /srv/www/small /srv/lan/blob
+  busybox httpd -p "127.0.0.1:$TOPO_HTTP_PORT" -h /srv/www -u hostb
+  setpriv --reuid=hostb --regid=hostb --clear-groups python3 "$TOPO_GUEST_DIR/netio.py" sink 127.0.0.1 "$TOPO_UPLOAD_PORT" \
+    >"$SYSTEST_OUT/upload-sink.log" 2>&1 &
+  TOPO_SINK_PID=$!
+}
+
+topo_lan() {
+  ip netns add lan
+  ip link add lan-b type veth peer name lan-l
+  ip link set lan-l netns lan
+  ip addr add "$TOPO_LAN_GW/24" dev lan-b noprefixroute
+  ip link set lan-b up
+  ip route add "$TOPO_LAN_NET" dev lan-b src "$TOPO_LAN_GW" table 77
+  ip rule add pref 100 uidrange 2001-2001 lookup 77
+  sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lan-b.rp_filter=0
+  ip netns exec lan ip link set lo up
+  ip netns exec lan ip addr add "$TOPO_LAN_HOST/24" dev lan-l
+  ip netns exec lan ip link set lan-l up
+  ip netns exec lan busybox httpd -p "$TOPO_LAN_HOST:$TOPO_HTTP_PORT" -h /srv/lan
+}
+
+# topo_setup [fixed|stock]: the whole topology; idempotent enough for one run of one scenario
+topo_setup() { local t0; t0=$(now)
+  mkdir -p "$SYSTEST_OUT"
+  topo_users
+  topo_keys
+  topo_slirp "${1:-fixed}"
+  topo_remote_files
+  mkdir -p /run/sshd; chmod 755 /run/sshd
+  topo_sshd hostb "$TOPO_HOSTB_PORT"
+  topo_sshd fireman "$TOPO_FIREMAN_PORT"
+  topo_servers
+  topo_lan
+  wait_for 30 "both sshd + httpd + sink listening" topo_listening
+  log "topology ready in $(since "$t0")s (slirp-$TOPO_SLIRP_VARIANT, blob ${TOPO_BLOB_MB} MiB)"
+}
+topo_listening() { local p l; l=$(ss -Htln | awk '{ print $4 }')
+  for p in $TOPO_HOSTB_PORT $TOPO_FIREMAN_PORT $TOPO_HTTP_PORT $TOPO_UPLOAD_PORT; do
+    grep -qx "127.0.0.1:$p" <<<"$l" || return 1; done; }
+
+# ---------------------------------------------------------------- links without the product (fixture only)
+# shell-quote each argument for /bin/sh (pppd runs its pty command with sh -c)
+shq() { local a out=""; for a; do out+=" '${a//\'/\'\\\'\'}'"; done; printf '%s' "${out# }"; }
+# the argv of one link's ssh, as the HOWTO starts it: through the jump host, a pty, the remote slirp unit N
+topo_ssh_argv() { TOPO_SSH_ARGV=(ssh -q -t -o BatchMode=yes -o StrictHostKeyChecking=yes -i "$TOPO_SSH_DIR/id_ed25519"
+  -o "UserKnownHostsFile=$TOPO_SSH_DIR/known_hosts" -J "$TOPO_JUMP" -p "$TOPO_HOSTB_PORT" "$TOPO_ACCOUNT" bin/slirp -l "$1"); }
+topo_pty_command() { topo_ssh_argv "$1"; printf 'exec %s' "$(shq "${TOPO_SSH_ARGV[@]}")"; }
+
+# fixture_link_up N: pppd for link N (updetach: returns once IPCP is up); pid file /run/ppp-fixtureN.pid
+fixture_link_up() { local n=$1 t0 cmd; t0=$(now); cmd=$(topo_pty_command "$n")
+  timeout 90 pppd unit "$n" linkname "fixture$n" local "$TOPO_LOCAL:$TOPO_PEER" mtu 1500 mru 1500 passive noauth \
+    nodeflate nobsdcomp novj novjccomp nodefaultroute idle 0 updetach debug logfile "$SYSTEST_OUT/pppd$n.log" \
+    pty "$cmd" || fail "pppd link $n did not come up (exit $?)" || return 1
+  log "link $n up as $(sed -n 2p "/run/ppp-fixture$n.pid") after $(since "$t0")s (pppd pid $(head -n 1 "/run/ppp-fixture$n.pid"))"
+}
+
+# ---------------------------------------------------------------- traffic checks (through whatever routes exist)
+# fetch_check [URL_HOST [FILE]]: download FILE (default /srv/www/blob; /srv/lan/blob on the LAN host) from host_B
+# (or the LAN) over HTTP and cmp it with the original; prints the seconds taken
+fetch_check() { local host=${1:-$TOPO_PEER} src=${2:-/srv/www/blob} t0 out=/tmp/fetched.$$; t0=$(now)
+  rm -f "$out"
+  if ! timeout 300 busybox wget -q -O "$out" "http://$host:$TOPO_HTTP_PORT/$(basename "$src")"; then rm -f "$out"; fail "download from $host failed"; return 1; fi
+  if ! cmp -s "$src" "$out"; then rm -f "$out"; fail "download from $host differs from $src"; return 1; fi
+  rm -f "$out"; since "$t0"
+}
+# upload_check: send the blob to host_B's sink, verified by size + sha256; prints the seconds taken
+upload_check() { local t0; t0=$(now)
+  timeout 300 python3 "$TOPO_GUEST_DIR/netio.py" send "$TOPO_PEER" "$TOPO_UPLOAD_PORT" /srv/www/blob 120 || { fail "upload failed"; return 1; }
+  since "$t0"
+}
+
+# ---------------------------------------------------------------- teardown of the fixture side
+# kill every remaining slirp of hostb (by pid) and its socket; used between phases and at the end
+kill_remote_slirps() { local p; for p in $(pgrep -u hostb -x slirp || true); do kill "$p" 2>/dev/null || true; done
+  wait_for 20 "remote slirp gone" not pgrep -u hostb -x slirp
+  rm -f /home/hostb/.slirp_socket; }
