@@ -106,6 +106,10 @@ public static class ServiceHost
                 akka.log-dead-letters-during-shutdown = off
                 # The generic host owns shutdown (the bundle is torn down before the actor system stops).
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                # The default 10 ms wheel wakes the process 100 times a second while any timer is pending (the
+                # reconcile timers always are): ~4 % of a core idle, measured (docs/benchmarks.md). Every timer here
+                # is a second or longer and failures arrive as events, so 100 ms of timer resolution costs nothing.
+                akka.scheduler.tick-duration = 100ms
                 """, HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
