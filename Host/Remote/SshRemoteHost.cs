@@ -1,8 +1,6 @@
 using System.Globalization;
 using EqlActors.Configuration;
 using EqlActors.Ports;
-using Renci.SshNet;
-using Renci.SshNet.Common;
 
 namespace EqlActors.Host.Remote;
 
@@ -25,50 +23,19 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         return n;
     }
 
+    /// <summary>
+    /// Writes <c>~/.slirprc</c> and <c>~/.slirprc-N</c> with one shell command (0600 temporary file, then
+    /// <c>mv</c> over the target), not SFTP: host_B is an ordinary shell account, and its sshd need not offer
+    /// the sftp subsystem (the system test's does not; "Subsystem 'sftp' could not be executed").
+    /// </summary>
     public async Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default)
     {
+        var files = new List<string> { ".slirprc", RemoteScripts.SlirpRc(config) };
+        foreach (var link in links) files.AddRange([$".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc]);
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
-        var sftp = await session.SftpAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await WriteAtomicallyAsync(sftp, ".slirprc", RemoteScripts.SlirpRc(config), ct).ConfigureAwait(false);
-            foreach (var link in links)
-                await WriteAtomicallyAsync(sftp, $".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc, ct).ConfigureAwait(false);
-        }
-        catch (SshException e)
-        {
-            throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed: {e.Message}", FailureKind.Transient, e);
-        }
-    }
-
-    /// <summary>Writes a 0600 temporary file next to the target, then renames it over the target (posix-rename).</summary>
-    private static async Task WriteAtomicallyAsync(SftpClient sftp, string path, string content, CancellationToken ct)
-    {
-        var tmp = $"{path}.eqlactors-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = sftp.Create(tmp))
-            {
-                sftp.ChangePermissions(tmp, 600); // SSH.NET reads the digits as octal: 0600, the TCP form carries a password
-                var bytes = System.Text.Encoding.ASCII.GetBytes(content);
-                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
-            }
-            try
-            {
-                sftp.RenameFile(tmp, path, isPosix: true);
-            }
-            catch (NotSupportedException)
-            {
-                // Servers without posix-rename@openssh.com: plain SFTP rename refuses to overwrite.
-                if (sftp.Exists(path)) sftp.DeleteFile(path);
-                sftp.RenameFile(tmp, path);
-            }
-        }
-        catch
-        {
-            try { if (sftp.Exists(tmp)) sftp.DeleteFile(tmp); } catch (SshException) { }
-            throw;
-        }
+        var (status, _, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteFiles, [.. files]), CommandTimeout, ct).ConfigureAwait(false);
+        if (status != 0)
+            throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed ({status}): {stderr.Trim()}", FailureKind.Transient);
     }
 
     public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)
