@@ -13,9 +13,25 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Probe, kill stale slirp and write the rc files over one connection: 2 key exchanges instead of 6.</summary>
+    public async Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var probe = await ProbeAsync(session, ct).ConfigureAwait(false);
+        if (!probe.CanServe(links)) return (probe, 0);
+        var killed = killStale ? await KillStaleAsync(session, ct).ConfigureAwait(false) : 0;
+        await WriteRcFilesAsync(session, links, ct).ConfigureAwait(false);
+        return (probe, killed);
+    }
+
     public async Task<int> KillStaleSlirpAsync(CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        return await KillStaleAsync(session, ct).ConfigureAwait(false);
+    }
+
+    private async Task<int> KillStaleAsync(SshSession session, CancellationToken ct)
+    {
         var pattern = RemoteScripts.AnchoredPattern(config.Remote.SlirpCommand);
         var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.KillStale, pattern), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0 || !int.TryParse(stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
@@ -30,9 +46,14 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
     /// </summary>
     public async Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default)
     {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        await WriteRcFilesAsync(session, links, ct).ConfigureAwait(false);
+    }
+
+    private async Task WriteRcFilesAsync(SshSession session, IReadOnlyList<int> links, CancellationToken ct)
+    {
         var files = new List<string> { ".slirprc", RemoteScripts.SlirpRc(config) };
         foreach (var link in links) files.AddRange([$".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc]);
-        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
         var (status, _, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteFiles, [.. files]), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0)
             throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed ({status}): {stderr.Trim()}", FailureKind.Transient);
@@ -41,6 +62,11 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
     public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        return await ProbeAsync(session, ct).ConfigureAwait(false);
+    }
+
+    private async Task<SlirpProbe> ProbeAsync(SshSession session, CancellationToken ct)
+    {
         var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.Probe, config.Remote.SlirpCommand), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0) throw new PortException($"probing slirp on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
         return ParseProbe(config.Remote.SlirpCommand, stdout);

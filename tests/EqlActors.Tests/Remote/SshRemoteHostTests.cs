@@ -217,6 +217,28 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
     }
 
     [Fact]
+    public async Task Preparing_host_B_probes_kills_and_writes_rc_files_over_one_connection()
+    {
+        // In the qemu guest every ssh connect through the jump host costs seconds of key exchange: the three
+        // preparation steps share one connection to each host.
+        var slirp = "bin/slirp-prepare";
+        sshd.Install(slirp, (string)ProbeCases().Single(c => (string)c[0] == "rebuilt-4-units")[1]);
+        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
+        var jumpBefore = Count(sshd.Jump.Log, "Accepted publickey");
+        var targetBefore = Count(sshd.Target.Log, "Accepted publickey");
+
+        var (probe, killed) = await new SshRemoteHost(config).PrepareAsync([0, 1, 2], killStale: true);
+
+        Assert.Equal(4, probe.Units);
+        Assert.True(probe.CanServe([0, 1, 2]), probe.Detail);
+        Assert.Equal(0, killed);
+        foreach (var n in new[] { 0, 1, 2 }) Assert.Equal("ppp\n", File.ReadAllText(Path.Combine(sshd.Home, $".slirprc-{n}")));
+        await Task.Delay(500); // sshd logs asynchronously
+        Assert.Equal(1, Count(sshd.Jump.Log, "Accepted publickey") - jumpBefore);
+        Assert.Equal(1, Count(sshd.Target.Log, "Accepted publickey") - targetBefore);
+    }
+
+    [Fact]
     public async Task A_slirp_that_is_not_executable_is_reported()
     {
         sshd.Install("bin/slirp-noexec", "#!/bin/sh\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
