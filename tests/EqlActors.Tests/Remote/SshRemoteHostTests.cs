@@ -105,7 +105,11 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         var kh = sshd.KnownHosts(sshd.BothHostLines());
         var config = sshd.Config(kh, jumps: 1);
         config = config with { Ppp = config.Ppp with { Mtu = 1400 } };
+        var sftpBefore = Count(sshd.Target.Log, "subsystem request for sftp");
         await new SshRemoteHost(config).WriteRcFilesAsync([0, 1, 2]);
+        // A plain shell command, not SFTP: host_B's sshd need not offer the subsystem (the qemu guest's does not).
+        await Wait.UntilAsync(() => Count(sshd.Target.Log, "Starting session: command") > 0, TimeSpan.FromSeconds(5), "host_B's sshd log");
+        Assert.Equal(sftpBefore, Count(sshd.Target.Log, "subsystem request for sftp"));
 
         Assert.Equal("socket\nmtu 1400\nmru 1400\n", File.ReadAllText(Path.Combine(sshd.Home, ".slirprc")));
         foreach (var n in new[] { 0, 1, 2 }) Assert.Equal("ppp\n", File.ReadAllText(Path.Combine(sshd.Home, $".slirprc-{n}")));
