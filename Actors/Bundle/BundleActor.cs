@@ -89,6 +89,8 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = e.Pid;
             r.Interface = e.Interface;
             _eql.Tell(e);
+            // The link's address brought the kernel's peer route 10.0.2.2 dev pppN: it shadows the management route.
+            _routes.Tell(new ReconcileRoutes());
         }));
         Receive<LinkDown>(e => Link(e, e.Link, r =>
         {

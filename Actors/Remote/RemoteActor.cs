@@ -37,11 +37,9 @@ public sealed class RemoteActor : PortActor
         RunPort(async () =>
         {
             // A slirp that cannot serve our links fails every attach the same way: say so once, do not retry.
-            var probe = await remote.ProbeSlirpAsync();
-            if (!probe.Present || !probe.Executable || probe.SelectBug || probe.Units <= links.Max())
+            var (probe, killed) = await remote.PrepareAsync(links, killStale);
+            if (!probe.CanServe(links))
                 throw new PortException($"the remote slirp cannot serve links {string.Join(",", links)}: {probe.Detail}", FailureKind.Permanent);
-            var killed = killStale ? await remote.KillStaleSlirpAsync() : 0;
-            await remote.WriteRcFilesAsync(links);
             return killed;
         }, killed =>
         {

@@ -8,14 +8,17 @@ namespace EqlActors.Actors;
 /// <summary>
 /// Keeps exactly the configured routes (remote LANs dev eql, the management net via 10.0.2.2 dev eql) and
 /// net.ipv4.tcp_reordering: adds what is missing on every reconcile, removes only its own routes at stop and
-/// puts the sysctl back as it found it.
+/// puts the sysctl back as it found it. It also removes routes on the links' own devices that shadow a desired
+/// route: pppd's peer route <c>10.0.2.2 dev pppN</c> (added by the kernel with each link's address) is more
+/// specific than <c>10.0.2.0/28 via 10.0.2.2 dev eql</c>, so without this all management traffic would leave
+/// by the first ppp that came up, the HOWTO script's mistake.
 /// </summary>
 public sealed class RouteActor : PortActor
 {
     private const string TcpReordering = "net.ipv4.tcp_reordering";
 
     private sealed record ReconcileTick;
-    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, string? Sysctl, string? SysctlFound, bool SysctlWritten);
+    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, IReadOnlyList<Route> Unshadowed, string? Sysctl, string? SysctlFound, bool SysctlWritten);
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -48,9 +51,23 @@ public sealed class RouteActor : PortActor
         var sysctl = _ctx.Ports.Sysctl;
         var desired = _desired;
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
+        var device = _ctx.Config.Eql.Device;
         RunPort(async () =>
         {
             var table = await routes.ListAsync();
+            var unshadowed = new List<Route>();
+            foreach (var route in DesiredRoutes.Shadowing(table, desired, device))
+            {
+                try
+                {
+                    await routes.DeleteAsync(route);
+                    unshadowed.Add(route);
+                }
+                catch (PortException)
+                {
+                    // Gone meanwhile (the link went down): the next pass looks again.
+                }
+            }
             var added = new List<Route>();
             foreach (var route in desired.Where(r => !table.Contains(r)))
             {
@@ -84,7 +101,7 @@ public sealed class RouteActor : PortActor
                 }
             }
             var present = desired.Where(r => table.Contains(r) || added.Contains(r)).ToList();
-            return new Pass(present, [.. desired.Except(present)], added, now, found, written);
+            return new Pass(present, [.. desired.Except(present)], added, unshadowed, now, found, written);
         }, pass =>
         {
             if (pass.SysctlWritten)
@@ -93,6 +110,7 @@ public sealed class RouteActor : PortActor
                 _log.Info("Set {Key} to {Value} (was {Previous})", TcpReordering, pass.Sysctl, pass.SysctlFound);
                 _ctx.Bundle.Tell(new SysctlSet(_ctx.Name, TcpReordering, pass.Sysctl!, Now));
             }
+            foreach (var route in pass.Unshadowed) _log.Info("Route {Route} removed: it shadowed a route via {Device}", route, _ctx.Config.Eql.Device);
             foreach (var route in pass.Added)
             {
                 var restored = !_everPresent.Add(route);

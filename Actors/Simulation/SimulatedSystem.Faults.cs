@@ -184,6 +184,14 @@ public sealed partial class SimulatedSystem
     /// The bundle as it should be: master up, each configured link with exactly one pppd whose interface is up and
     /// enslaved once, nothing else enslaved, exactly the configured routes, no ssh without its pppd, no stalled slave.
     /// </summary>
+    /// <summary>The device <c>ip route get ADDRESS</c> would pick: the longest matching prefix.</summary>
+    public string? RouteDevice(System.Net.IPAddress address)
+    {
+        lock (_gate)
+            return _routes.Where(r => EqlActors.Actors.DesiredRoutes.Contains(r.Destination, address))
+                .OrderByDescending(r => r.Destination.PrefixLength).FirstOrDefault()?.Device;
+    }
+
     public string? Unhealthy(IReadOnlyList<Route> desiredRoutes)
     {
         lock (_gate)
@@ -202,6 +210,8 @@ public sealed partial class SimulatedSystem
             if (_chains.Values.Any(c => c.SshAlive && !c.PppdAlive)) return "an ssh outlived its pppd";
             foreach (var route in desiredRoutes)
                 if (!_routes.Contains(route)) return $"route {route} missing";
+            foreach (var route in desiredRoutes)
+                if (route.Gateway is { } gw && RouteDevice(gw) != route.Device) return $"{gw} is routed via {RouteDevice(gw)}, not {route.Device}";
             if (_routes.Count != desiredRoutes.Count + 1) return "unexpected routes";
             return null;
         }

@@ -1,3 +1,4 @@
+using EqlActors.Configuration;
 using EqlActors.Messages;
 using EqlActors.Ports;
 
@@ -83,7 +84,12 @@ public sealed partial class SimulatedSystem
         var pid = chain.PppdPid;
         Deliver(() => events.InterfaceAssigned(link, pid, name));
         AddInterface(new SimInterface(name, _config.Ppp.Mtu) { IsUp = true });
+        // Like the kernel when pppd sets the link's address: a host route to the peer on the ppp device.
+        _routes.Add(PeerRoute(name));
     }
+
+    /// <summary>The kernel's route to the PPP peer (slirp's 10.0.2.2) that comes with each link's address.</summary>
+    public Route PeerRoute(string pppInterface) => new(new Cidr(_config.Routes.ManagementGateway, 32), pppInterface);
 
     /// <summary>pppd ends: its interface goes, the PPP link to slirp ends (host_B's link_down), pppd reports its exit.</summary>
     private void EndChain(SimChain chain, int code, string reason, FailureKind kind, bool sshDies)

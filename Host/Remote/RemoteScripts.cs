@@ -62,6 +62,14 @@ public static class RemoteScripts
         return $"{socket}\nmtu {config.Ppp.Mtu}\nmru {config.Ppp.Mtu}\n";
     }
 
+    /// <summary>
+    /// Writes files given as pairs of arguments (PATH CONTENT ...) relative to the login directory: each into a
+    /// 0600 temporary file beside it, then renamed over it, so slirp never reads half a file.
+    /// </summary>
+    public const string WriteFiles =
+        "umask 077; while [ $# -ge 2 ]; do t=\"$1.eqlactors-$$\"; " +
+        "if printf '%s' \"$2\" >\"$t\" && mv -f -- \"$t\" \"$1\"; then shift 2; else rm -f -- \"$t\"; exit 1; fi; done";
+
     /// <summary><c>~/.slirprc-N</c>: unit N speaks PPP.</summary>
     public const string UnitRc = "ppp\n";
 }

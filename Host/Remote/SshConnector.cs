@@ -14,6 +14,7 @@ namespace EqlActors.Host.Remote;
 public sealed class SshSession : IDisposable
 {
     private readonly List<BaseClient> _clients = [];
+    private SshClient? _exec;
     private readonly RemoteConfig _config;
     private readonly IPrivateKeySource _key;
     private readonly string _connectHost;
@@ -70,7 +71,8 @@ public sealed class SshSession : IDisposable
     /// <summary>Runs one command on host_B; returns exit status, stdout and stderr.</summary>
     public async Task<(int ExitStatus, string Stdout, string Stderr)> RunAsync(string command, TimeSpan timeout, CancellationToken ct = default)
     {
-        var client = await OpenAsync(info => new SshClient(info), ct).ConfigureAwait(false);
+        // One exec client per session: each connect is a key exchange, seconds in a slow guest.
+        var client = _exec is { IsConnected: true } open ? open : _exec = await OpenAsync(info => new SshClient(info), ct).ConfigureAwait(false);
         using var cmd = client.CreateCommand(command);
         cmd.CommandTimeout = timeout;
         try

@@ -1,8 +1,6 @@
 using System.Globalization;
 using EqlActors.Configuration;
 using EqlActors.Ports;
-using Renci.SshNet;
-using Renci.SshNet.Common;
 
 namespace EqlActors.Host.Remote;
 
@@ -15,9 +13,25 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Probe, kill stale slirp and write the rc files over one connection: 2 key exchanges instead of 6.</summary>
+    public async Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var probe = await ProbeAsync(session, ct).ConfigureAwait(false);
+        if (!probe.CanServe(links)) return (probe, 0);
+        var killed = killStale ? await KillStaleAsync(session, ct).ConfigureAwait(false) : 0;
+        await WriteRcFilesAsync(session, links, ct).ConfigureAwait(false);
+        return (probe, killed);
+    }
+
     public async Task<int> KillStaleSlirpAsync(CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        return await KillStaleAsync(session, ct).ConfigureAwait(false);
+    }
+
+    private async Task<int> KillStaleAsync(SshSession session, CancellationToken ct)
+    {
         var pattern = RemoteScripts.AnchoredPattern(config.Remote.SlirpCommand);
         var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.KillStale, pattern), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0 || !int.TryParse(stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
@@ -25,55 +39,34 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         return n;
     }
 
+    /// <summary>
+    /// Writes <c>~/.slirprc</c> and <c>~/.slirprc-N</c> with one shell command (0600 temporary file, then
+    /// <c>mv</c> over the target), not SFTP: host_B is an ordinary shell account, and its sshd need not offer
+    /// the sftp subsystem (the system test's does not; "Subsystem 'sftp' could not be executed").
+    /// </summary>
     public async Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
-        var sftp = await session.SftpAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await WriteAtomicallyAsync(sftp, ".slirprc", RemoteScripts.SlirpRc(config), ct).ConfigureAwait(false);
-            foreach (var link in links)
-                await WriteAtomicallyAsync(sftp, $".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc, ct).ConfigureAwait(false);
-        }
-        catch (SshException e)
-        {
-            throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed: {e.Message}", FailureKind.Transient, e);
-        }
+        await WriteRcFilesAsync(session, links, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Writes a 0600 temporary file next to the target, then renames it over the target (posix-rename).</summary>
-    private static async Task WriteAtomicallyAsync(SftpClient sftp, string path, string content, CancellationToken ct)
+    private async Task WriteRcFilesAsync(SshSession session, IReadOnlyList<int> links, CancellationToken ct)
     {
-        var tmp = $"{path}.eqlactors-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = sftp.Create(tmp))
-            {
-                sftp.ChangePermissions(tmp, 600); // SSH.NET reads the digits as octal: 0600, the TCP form carries a password
-                var bytes = System.Text.Encoding.ASCII.GetBytes(content);
-                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
-            }
-            try
-            {
-                sftp.RenameFile(tmp, path, isPosix: true);
-            }
-            catch (NotSupportedException)
-            {
-                // Servers without posix-rename@openssh.com: plain SFTP rename refuses to overwrite.
-                if (sftp.Exists(path)) sftp.DeleteFile(path);
-                sftp.RenameFile(tmp, path);
-            }
-        }
-        catch
-        {
-            try { if (sftp.Exists(tmp)) sftp.DeleteFile(tmp); } catch (SshException) { }
-            throw;
-        }
+        var files = new List<string> { ".slirprc", RemoteScripts.SlirpRc(config) };
+        foreach (var link in links) files.AddRange([$".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc]);
+        var (status, _, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteFiles, [.. files]), CommandTimeout, ct).ConfigureAwait(false);
+        if (status != 0)
+            throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed ({status}): {stderr.Trim()}", FailureKind.Transient);
     }
 
     public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        return await ProbeAsync(session, ct).ConfigureAwait(false);
+    }
+
+    private async Task<SlirpProbe> ProbeAsync(SshSession session, CancellationToken ct)
+    {
         var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.Probe, config.Remote.SlirpCommand), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0) throw new PortException($"probing slirp on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
         return ParseProbe(config.Remote.SlirpCommand, stdout);

@@ -38,6 +38,28 @@ public class BundleLifecycleTests : BundleSpec
     }
 
     [Fact]
+    public void The_management_gateway_is_routed_via_eql_not_via_the_peer_route_of_a_ppp_link()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        var gateway = Config.Routes.ManagementGateway;
+
+        // The kernel gave every link a peer route 10.0.2.2 dev pppN; the bundle removed them all.
+        Assert.Equal(Config.Eql.Device, Sim.RouteDevice(gateway));
+        Assert.DoesNotContain(Sim.Routes, r => r.Device.StartsWith("ppp", StringComparison.Ordinal));
+
+        // A restarted link brings its peer route back with its address: removed again.
+        Assert.True(Sim.InjectPppdExit(1, 16));
+        Assert.NotNull(Sim.Unhealthy(DesiredRoutesOfConfig));
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(1));
+        Assert.DoesNotContain(Sim.PeerRoute("ppp1"), Sim.Routes);
+        Assert.Equal(Config.Eql.Device, Sim.RouteDevice(gateway));
+
+        // Routes of other devices are the operator's: never touched.
+        Assert.Contains(SimulatedSystem.ForeignRoute, Sim.Routes);
+    }
+
+    [Fact]
     public void Stop_tears_everything_down_and_leaves_no_process_slave_or_route()
     {
         CreateBundle();

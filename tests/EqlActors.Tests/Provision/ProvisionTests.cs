@@ -204,25 +204,50 @@ public sealed class ProvisionTests(SshdFixture sshd) : IClassFixture<SshdFixture
 }
 
 /// <summary>
-/// Opt-in: the real Debian slirp source (set <c>EQLA_SLIRP_SOURCE</c> to a tarball of the <c>dpkg-source -x</c> tree,
-/// see docs/troubleshooting.md). Without the variable the test returns at once: CI has no network to fetch it.
+/// The real Debian slirp source, fetched exactly as the system test's guest build does
+/// (<c>tests/system/fetch-slirp-source</c>: <c>apt-get source slirp</c> through a private apt configuration derived
+/// from the system's own sources, cached under tests/system/.cache/slirp-source), tarred, and built on host_B
+/// (the sshd fixture's user) by <c>provision</c>. It needs the network the first time, like the rest of CI's setup.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class DebianSlirpBuildTests(SshdFixture sshd) : IClassFixture<SshdFixture>
 {
     [Fact]
-    public async Task Debian_slirp_builds_with_four_units_and_the_link_down_fix_when_a_source_is_given()
+    public async Task Debian_slirp_builds_with_four_units_and_the_link_down_fix()
     {
-        var source = Environment.GetEnvironmentVariable("EQLA_SLIRP_SOURCE");
-        if (string.IsNullOrEmpty(source)) return;
+        var source = DebianSlirpSourceArchive();
         var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), slirp: "bin/slirp");
         var lines = new List<string>();
-        var outcome = await new Provisioner(config, lines.Add).RunAsync(new FileInfo(source));
-        Assert.NotNull(outcome);
+        Provisioner.BuildOutcome? outcome;
+        try
+        {
+            outcome = await new Provisioner(config, lines.Add).RunAsync(new FileInfo(source));
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+        Assert.True(outcome is not null, string.Join("\n", lines));
         Assert.Equal(LinkDownFix.Applied, outcome.LinkDown);
         Assert.Equal(4, outcome.Probe.Units);
         Assert.False(outcome.Probe.SelectBug, outcome.Probe.Detail);
         var auth = Run.Argv(["sh", "-c", "strings \"$0\" | grep -c 'Unit out of range'", Path.Combine(sshd.Home, "bin/slirp")]);
         Assert.Equal("1", auth.Stdout.Trim());
+    }
+
+    /// <summary>tests/system/fetch-slirp-source into a temporary directory, then a .tar.gz of its unpacked tree.</summary>
+    private static string DebianSlirpSourceArchive()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "EqlActors.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var dir = Directory.CreateTempSubdirectory("eqla-slirp-src-").FullName;
+        var fetch = Run.Argv([Path.Combine(root.FullName, "tests", "system", "fetch-slirp-source"), dir]);
+        Assert.True(fetch.Code == 0, $"fetch-slirp-source failed ({fetch.Code}): {fetch.Stderr}");
+        var archive = Path.Combine(Path.GetTempPath(), $"{Path.GetFileName(dir)}.tar.gz");
+        var tar = Run.Argv(["tar", "-czf", archive, "-C", dir, "slirp"]);
+        Assert.True(tar.Code == 0, $"tar failed: {tar.Stderr}");
+        Directory.Delete(dir, recursive: true);
+        return archive;
     }
 }

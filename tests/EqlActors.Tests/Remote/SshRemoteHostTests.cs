@@ -105,7 +105,11 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         var kh = sshd.KnownHosts(sshd.BothHostLines());
         var config = sshd.Config(kh, jumps: 1);
         config = config with { Ppp = config.Ppp with { Mtu = 1400 } };
+        var sftpBefore = Count(sshd.Target.Log, "subsystem request for sftp");
         await new SshRemoteHost(config).WriteRcFilesAsync([0, 1, 2]);
+        // A plain shell command, not SFTP: host_B's sshd need not offer the subsystem (the qemu guest's does not).
+        await Wait.UntilAsync(() => Count(sshd.Target.Log, "Starting session: command") > 0, TimeSpan.FromSeconds(5), "host_B's sshd log");
+        Assert.Equal(sftpBefore, Count(sshd.Target.Log, "subsystem request for sftp"));
 
         Assert.Equal("socket\nmtu 1400\nmru 1400\n", File.ReadAllText(Path.Combine(sshd.Home, ".slirprc")));
         foreach (var n in new[] { 0, 1, 2 }) Assert.Equal("ppp\n", File.ReadAllText(Path.Combine(sshd.Home, $".slirprc-{n}")));
@@ -214,6 +218,28 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         var probe = await new SshRemoteHost(sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp)).ProbeSlirpAsync();
         Assert.Equal((present, executable, units, selectBug), (probe.Present, probe.Executable, probe.Units, probe.SelectBug));
         Assert.Contains(slirp, probe.Detail);
+    }
+
+    [Fact]
+    public async Task Preparing_host_B_probes_kills_and_writes_rc_files_over_one_connection()
+    {
+        // In the qemu guest every ssh connect through the jump host costs seconds of key exchange: the three
+        // preparation steps share one connection to each host.
+        var slirp = "bin/slirp-prepare";
+        sshd.Install(slirp, (string)ProbeCases().Single(c => (string)c[0] == "rebuilt-4-units")[1]);
+        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
+        var jumpBefore = Count(sshd.Jump.Log, "Accepted publickey");
+        var targetBefore = Count(sshd.Target.Log, "Accepted publickey");
+
+        var (probe, killed) = await new SshRemoteHost(config).PrepareAsync([0, 1, 2], killStale: true);
+
+        Assert.Equal(4, probe.Units);
+        Assert.True(probe.CanServe([0, 1, 2]), probe.Detail);
+        Assert.Equal(0, killed);
+        foreach (var n in new[] { 0, 1, 2 }) Assert.Equal("ppp\n", File.ReadAllText(Path.Combine(sshd.Home, $".slirprc-{n}")));
+        await Task.Delay(500); // sshd logs asynchronously
+        Assert.Equal(1, Count(sshd.Jump.Log, "Accepted publickey") - jumpBefore);
+        Assert.Equal(1, Count(sshd.Target.Log, "Accepted publickey") - targetBefore);
     }
 
     [Fact]

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """Tiny TCP upload helper of the system test (runs inside the guest).
 
-  netio.py sink HOST PORT          accept connections forever; for each, read to EOF, answer "<bytes> <sha256>\n"
-  netio.py send HOST PORT FILE [T] send FILE, half-close, read the answer; exit 0 only if size and sha256 match
+  netio.py sink HOST PORT          accept connections forever; for each, read to EOF, answer
+                                   "<bytes> <sha256> <longest gap in seconds between received chunks>\n"
+  netio.py send HOST PORT FILE [T [GAPFILE]]
+                                   send FILE, half-close, read the answer; exit 0 only if size and sha256 match;
+                                   the sink's longest gap (the stall of the transfer) goes to GAPFILE
 """
 import hashlib
 import socket
 import sys
+import time
 
 
 def sink(host, port):
@@ -17,17 +21,21 @@ def sink(host, port):
     while True:
         conn, _ = srv.accept()
         with conn:
-            h, n = hashlib.sha256(), 0
+            h, n, gap, last = hashlib.sha256(), 0, 0.0, None
             while True:
                 b = conn.recv(65536)
+                t = time.monotonic()
                 if not b:
                     break
+                if last is not None:
+                    gap = max(gap, t - last)
+                last = t
                 h.update(b)
                 n += len(b)
-            conn.sendall(("%d %s\n" % (n, h.hexdigest())).encode())
+            conn.sendall(("%d %s %.2f\n" % (n, h.hexdigest(), gap)).encode())
 
 
-def send(host, port, path, timeout):
+def send(host, port, path, timeout, gapfile=None):
     data = open(path, "rb").read()
     want = "%d %s" % (len(data), hashlib.sha256(data).hexdigest())
     with socket.create_connection((host, port), timeout=timeout) as s:
@@ -39,7 +47,11 @@ def send(host, port, path, timeout):
             if not b:
                 break
             got += b
-    got = got.decode().strip()
+    fields = got.decode().split()
+    got = " ".join(fields[:2])
+    if gapfile and len(fields) > 2:
+        with open(gapfile, "w") as f:
+            f.write(fields[2] + "\n")
     if got != want:
         print("upload mismatch: sent %s, sink saw %s" % (want, got or "nothing"), file=sys.stderr)
         return 1
@@ -50,7 +62,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "sink":
         sink(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) >= 5 and sys.argv[1] == "send":
-        sys.exit(send(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]) if len(sys.argv) > 5 else 120))
+        sys.exit(send(sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]) if len(sys.argv) > 5 else 120,
+                      sys.argv[6] if len(sys.argv) > 6 else None))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -19,6 +19,7 @@ NLINKS=${#LINKS[@]}
 RUNDIR=/run/eqlactors                  # a small folder of its own: the generic host watches its content root
 CONFIG=$RUNDIR/config.json
 DAEMON_PID=""
+RESTART_SHARES=[]
 declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=()
 FAULT_ORDER=()
 TRANSFERS_OK=true
@@ -46,7 +47,8 @@ EOF
 }
 
 start_daemon() {
-  (cd "$RUNDIR" && exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
+  # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
+  (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
@@ -146,9 +148,22 @@ if [ -n "$STABLE_SINCE" ]; then
   UPLOAD_SHARES=$(shares "$b2" "$(counters)" tx); DOWNLOAD_SHARES=$(shares "$b" "$b2" rx)
   log "initial transfer: download ${dl:-FAILED}s (rx shares $DOWNLOAD_SHARES), upload ${ul:-FAILED}s (tx shares $UPLOAD_SHARES)"
   traffic "initial" || true
+  # the stall of a transfer in flight: a 4 MiB upload running while the pppd of ppp1 is killed 3 s into it;
+  # the sink's longest gap between received chunks. Then the full state back before the faults.
+  log "=== in-flight upload while the pppd of ppp1 is killed"
+  gapf=/tmp/stall.$$; rm -f "$gapf"; t0=$(now)
+  timeout 300 python3 "$TOPO_GUEST_DIR/netio.py" send "$TOPO_PEER" "$TOPO_UPLOAD_PORT" /srv/www/blob 240 "$gapf" & up=$!
+  sleep 3; kill_pppd_of ppp1 || log "could not kill the pppd of ppp1"
+  if wait "$up" && [ -s "$gapf" ]; then STALL=$(cat "$gapf"); log "in-flight upload verified in $(since "$t0")s, longest stall ${STALL}s"
+  else STALL=null; TRANSFERS_OK=false; log "in-flight upload FAILED"; fi
+  wait_for "$LIMIT" "full state after the in-flight pppd kill" stable_full_state || log "no full state after the in-flight kill: $(state_line)"
   ok=true
   run_fault() { if $ok; then fault "$@" || ok=false; else FAULT_ORDER+=("$1"); FAULT_STATUS[$1]=skipped; fi; }
   run_fault pppd-kill "SIGTERM to the pppd of ppp1" kill_pppd_of ppp1
+  # upload shares right after a link restart (the HOWTO script's priority 1 gave 21.7/56.6/21.7: the re-enslaved
+  # slave took the traffic until it caught up)
+  if $ok; then b=$(counters); ul=$(upload_check) || TRANSFERS_OK=false; RESTART_SHARES=$(shares "$b" "$(counters)" tx)
+    log "upload after the ppp1 restart: ${ul:-FAILED}s (tx shares $RESTART_SHARES)"; fi
   run_fault slirp-kill "SIGTERM to the remote main slirp (every link drops)" kill_main_slirp
   run_fault ssh-kill "SIGTERM to the ssh client of ppp2" kill_ssh_of ppp2
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
@@ -185,7 +200,7 @@ if [ -n "$STABLE_SINCE" ]; then
   else FAULT_ORDER+=(slirp-kill-to-stock pppd-kill-stock-slirp)
     FAULT_STATUS[slirp-kill-to-stock]=skipped; FAULT_STATUS[pppd-kill-stock-slirp]=skipped; fi
 else
-  BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false
+  BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false; STALL=null
 fi
 
 # final SIGTERM: nothing may be left
@@ -212,7 +227,7 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"teardownClean":%s,"faultTimes":{%s}}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s}}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$BRING_UP" "$detect" "$recover" \
-  "$UPLOAD_SHARES" "$CLEAN" "$times_json" | tee "$SYSTEST_OUT/summary.json"
+  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$times_json" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
