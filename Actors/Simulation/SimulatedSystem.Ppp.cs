@@ -85,12 +85,19 @@ public sealed partial class SimulatedSystem
         AddInterface(new SimInterface(name, _config.Ppp.Mtu) { IsUp = true });
     }
 
-    /// <summary>pppd ends: its interface goes, the PPP link to slirp ends (host_B's link_down), pppd reports its exit.</summary>
+    /// <summary>
+    /// pppd ends: its interface goes down, then away (the kernel's NETDEV_DOWN, then NETDEV_UNREGISTER), the PPP link
+    /// to slirp ends (host_B's link_down), and only then is pppd's exit reported.
+    /// </summary>
     private void EndChain(SimChain chain, int code, string reason, FailureKind kind, bool sshDies)
     {
         if (!chain.PppdAlive) return;
         chain.PppdAlive = false;
-        if (chain.Interface is { } name && _interfaces.ContainsKey(name)) RemoveInterface(name);
+        if (chain.Interface is { } name && _interfaces.TryGetValue(name, out var iface))
+        {
+            SetUp(iface, false);
+            RemoveInterface(name);
+        }
         UnitLinkDown(chain);
         if (sshDies) KillSsh(chain);
         var events = chain.Events;
