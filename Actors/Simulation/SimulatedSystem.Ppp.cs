@@ -153,9 +153,22 @@ public sealed partial class SimulatedSystem
             return new PppProcess(chain.Link, chain.PppdPid, chain.Interface is { } n && sim._interfaces.ContainsKey(n) ? n : null);
         }, sim._gate);
 
-        public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => Done(() =>
+        public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default)
+        {
+            if (sim._options.StopLinger <= TimeSpan.Zero) return Done(() => Stop(process), sim._gate);
+            // Completed through the outbox, outside the lock and on the scheduler's tick, like every other callback.
+            var stopped = new TaskCompletionSource();
+            sim.After(sim._options.StopLinger, () =>
+            {
+                Stop(process);
+                sim.Deliver(() => stopped.SetResult());
+            });
+            return stopped.Task;
+        }
+
+        private void Stop(PppProcess process)
         {
             if (sim._chains.TryGetValue(process.Pid, out var chain)) sim.StopChain(chain);
-        }, sim._gate);
+        }
     }
 }
