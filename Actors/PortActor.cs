@@ -43,13 +43,15 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
             });
             ReceiveAny(_ => Stash.Stash());
         });
-        _ = task.PipeTo(Self, success: r => new PortCompleted(id, r, null), failure: ex => new PortCompleted(id, null, Flatten(ex)));
+        // Not back through the caller's SynchronizationContext (a test runner's, say): the result is a message anyway,
+        // and under the simulation it must be told on the thread that completed the effect, inside virtual time.
+        _ = task.PipeTo(Self, useConfigureAwait: false, success: r => new PortCompleted(id, r, null), failure: ex => new PortCompleted(id, null, Flatten(ex)));
     }
 
     protected void RunPort(Func<Task> effect, Action completed, Action<Exception> failed) =>
         RunPort(async () =>
         {
-            await effect();
+            await effect().ConfigureAwait(false);
             return true;
         }, _ => completed(), failed);
 

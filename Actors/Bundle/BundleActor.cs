@@ -34,6 +34,7 @@ public sealed class BundleActor : ReceiveActor
     private readonly HashSet<int> _reported = [];
     private readonly List<IActorRef> _stopRequesters = [];
     private readonly IReadOnlyList<RouteSpec> _desiredRoutes;
+    private IReadOnlyList<int> _linksNotStopped = [];
     private BundlePhase _phase = BundlePhase.Stopped;
     private bool _adoptedAny;
     private bool _prepareRequested;
@@ -142,7 +143,11 @@ public sealed class BundleActor : ReceiveActor
 
         Receive<RoutesStopped>(_ => _eql.Tell(new ReleaseSlaves()));
         Receive<SlavesReleased>(_ => _links.Tell(new StopLinks()));
-        Receive<LinksStopped>(_ => _remote.Tell(new CleanRemote()));
+        Receive<LinksStopped>(m =>
+        {
+            _linksNotStopped = m.NotStopped;
+            _remote.Tell(new CleanRemote());
+        });
         Receive<RemoteCleaned>(_ => _eql.Tell(new RemoveEqlMaster()));
         Receive<EqlMasterRemoved>(_ => Stopped());
     }
@@ -265,14 +270,16 @@ public sealed class BundleActor : ReceiveActor
         _phase = BundlePhase.Stopping;
         _ready = false;
         _waiting.Clear();
+        _linksNotStopped = [];
         _routes.Tell(new StopRoutes());
     }
 
     private void Stopped()
     {
         _phase = BundlePhase.Stopped;
-        var stopped = new BundleStopped(_ctx.Name, Now);
-        _log.Info("Bundle {Bundle} stopped", _ctx.Name);
+        var stopped = new BundleStopped(_ctx.Name, Now) { LinksNotStopped = _linksNotStopped };
+        if (_linksNotStopped.Count > 0) _log.Error("Bundle {Bundle} stopped, but links {Links} did not confirm their stop", _ctx.Name, string.Join(",", _linksNotStopped));
+        else _log.Info("Bundle {Bundle} stopped", _ctx.Name);
         Publish(stopped);
         foreach (var requester in _stopRequesters) requester.Tell(stopped);
         _stopRequesters.Clear();

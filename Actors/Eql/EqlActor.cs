@@ -8,7 +8,7 @@ namespace EqlActors.Actors;
 /// <summary>
 /// The eql master and its slaves. Reconciles the driver against the links that are up on every event and on a
 /// timer: brings the master back, enslaves what is missing, releases what went. Every imbalance window it compares
-/// each slave's share of new upload bytes with an equal share; when one strays by more than the tolerance it
+/// each slave's share of new upload bytes with the mean share of the others; when one strays by more than the tolerance it
 /// re-enslaves every slave, which restarts the driver's per-slave queue counters from the same point.
 /// </summary>
 public sealed class EqlActor : PortActor
@@ -192,11 +192,22 @@ public sealed class EqlActor : PortActor
             var total = deltas.Values.Sum();
             if (total < MinBytesToJudge) return;
             _shares = deltas.ToDictionary(kv => kv.Key, kv => (double)kv.Value / total);
-            var n = _shares.Count;
             var tolerance = _ctx.Config.Health.ImbalanceTolerance;
-            if (_shares.Values.Any(s => Math.Abs(s * n - 1) > tolerance)) Rebalance(_shares);
+            if (_shares.Values.Any(s => DeviationFromTheOthers(s, _shares.Count) > tolerance)) Rebalance(_shares);
             else Report();
         }, ex => _log.Debug("Sampling slave counters failed: {Reason}", ex.Message));
+    }
+
+    /// <summary>
+    /// How far one slave's share is from the mean share of the other slaves, relative to that mean. Not from the
+    /// equal share 1/n: the slave's own share is part of that mean, and with two slaves it pulls the mean halfway
+    /// to itself, so a stalled slave that still carries the overflow of a full partner (43/57) looked only 0.13
+    /// from equal and was never healed.
+    /// </summary>
+    private static double DeviationFromTheOthers(double share, int slaves)
+    {
+        var othersMean = (1 - share) / (slaves - 1);
+        return othersMean <= 0 ? double.PositiveInfinity : Math.Abs(share / othersMean - 1);
     }
 
     private void Rebalance(Dictionary<string, double> shares)

@@ -19,10 +19,11 @@ public sealed class LinkActor : PortActor
     private sealed record InterfaceChanged(LinkChanged Change);
     private sealed record UpTimedOut(int Pid);
     private sealed record ReconcileTick;
-    private sealed record VanishGraceOver(int Pid, string Reason);
+    private sealed record ExitGraceOver(int Pid, string Reason);
 
-    // An interface vanishes a moment before pppd's exit is reported: wait that long for the better reason.
-    private static readonly TimeSpan VanishGrace = TimeSpan.FromSeconds(1);
+    // The kernel reports the interface down, then gone, a moment before pppd's exit is seen: wait that long for
+    // the better reason before blaming the interface.
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(1);
 
     private sealed class EventsToActor(IActorRef self) : IPppEvents
     {
@@ -120,7 +121,8 @@ public sealed class LinkActor : PortActor
                 _interface = m.Interface;
                 CheckInterface();
             });
-            Receive<InterfaceChanged>(m => m.Change.Name == _interface && m.Change.IsUp, _ => EnterUp());
+            // An event is only a hint that something changed: it may be late or overtaken by a newer one.
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface, _ => CheckInterface());
             Receive<UpTimedOut>(m => m.Pid == _process?.Pid, _ =>
                 Fail($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false));
             Receive<ReconcileTick>(_ => CheckInterface());
@@ -140,9 +142,10 @@ public sealed class LinkActor : PortActor
         _ctx.Bundle.Tell(new LinkUp(_ctx.Name, _link, process.Pid, ifname, Now));
         Become(() =>
         {
-            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.Exists, m => AwaitExitOrFail($"{m.Change.Name} vanished"));
-            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !m.Change.IsUp, m => Fail($"{m.Change.Name} went down while pppd kept running", false));
-            Receive<VanishGraceOver>(m => m.Pid == _process?.Pid, m => Fail(m.Reason, false));
+            // Judged against the interface as it is now, not as the event says: a late "down" (the previous chain's,
+            // or overtaken by a newer "up") must not fail a healthy link.
+            Receive<InterfaceChanged>(m => m.Change.Name == _interface && !(m.Change.Exists && m.Change.IsUp), _ => CheckInterface());
+            Receive<ExitGraceOver>(m => m.Pid == _process?.Pid, m => ConfirmDown(m.Reason));
             Receive<ReconcileTick>(_ => CheckInterface());
             HandleExit();
             HandleStop();
@@ -158,15 +161,27 @@ public sealed class LinkActor : PortActor
             if (ifname != _interface) return;
             var up = state.Exists && state.IsUp;
             if (up && _phase == LinkPhase.Starting) EnterUp();
-            else if (!state.Exists && _phase == LinkPhase.Up) AwaitExitOrFail($"{ifname} is gone");
-            else if (!up && _phase == LinkPhase.Up) Fail($"{ifname} is down while pppd kept running", false);
+            else if (!up && _phase == LinkPhase.Up) AwaitExitOrFail(state.Exists ? $"{ifname} went down while pppd kept running" : $"{ifname} vanished");
         }, ex => _log.Debug("Link {Link}: reading {Interface} failed: {Reason}", _link, ifname, ex.Message));
     }
 
+    /// <summary>Down or gone: pppd's exit, if it is ending, comes within the grace and gives the real reason.</summary>
     private void AwaitExitOrFail(string reason)
     {
-        if (_process is not { } process || Timers.IsTimerActive("vanish")) return;
-        Timers.StartSingleTimer("vanish", new VanishGraceOver(process.Pid, reason), VanishGrace);
+        if (_process is not { } process || Timers.IsTimerActive("exit-grace")) return;
+        Timers.StartSingleTimer("exit-grace", new ExitGraceOver(process.Pid, reason), ExitGrace);
+    }
+
+    /// <summary>No exit within the grace: fail only if the interface is still not up (it may have come back).</summary>
+    private void ConfirmDown(string reason)
+    {
+        if (_interface is not { } ifname) return;
+        RunPort(() => _ctx.Ports.Links.GetAsync(ifname), state =>
+        {
+            if (ifname != _interface || _phase != LinkPhase.Up) return;
+            if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
+            else Fail(reason, false);
+        }, ex => Fail(reason, false));
     }
 
     private void HandleExit()
@@ -184,7 +199,7 @@ public sealed class LinkActor : PortActor
     {
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
-        Timers.Cancel("vanish");
+        Timers.Cancel("exit-grace");
         _log.Warning("Link {Link} down: {Reason}", _link, reason);
         _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now));
         StopChain(() =>

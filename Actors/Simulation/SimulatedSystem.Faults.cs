@@ -57,6 +57,16 @@ public sealed partial class SimulatedSystem
         }
     }
 
+    /// <summary>
+    /// An interface event that no longer describes the interface reaches the subscribers: a netlink message read
+    /// late, or after a newer one, e.g. the previous chain's "ppp1 down" after the new chain's ppp1 came up.
+    /// </summary>
+    public void AnnounceLate(LinkChanged change)
+    {
+        lock (_gate)
+            foreach (var subscriber in _subscribers.ToArray()) Deliver(() => subscriber(change));
+    }
+
     public bool DeleteRoute(Route route)
     {
         lock (_gate) return _routes.Remove(route);

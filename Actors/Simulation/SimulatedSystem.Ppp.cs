@@ -91,12 +91,19 @@ public sealed partial class SimulatedSystem
     /// <summary>The kernel's route to the PPP peer (slirp's 10.0.2.2) that comes with each link's address.</summary>
     public Route PeerRoute(string pppInterface) => new(new Cidr(_config.Routes.ManagementGateway, 32), pppInterface);
 
-    /// <summary>pppd ends: its interface goes, the PPP link to slirp ends (host_B's link_down), pppd reports its exit.</summary>
+    /// <summary>
+    /// pppd ends: its interface goes down, then away (the kernel's NETDEV_DOWN, then NETDEV_UNREGISTER), the PPP link
+    /// to slirp ends (host_B's link_down), and only then is pppd's exit reported.
+    /// </summary>
     private void EndChain(SimChain chain, int code, string reason, FailureKind kind, bool sshDies)
     {
         if (!chain.PppdAlive) return;
         chain.PppdAlive = false;
-        if (chain.Interface is { } name && _interfaces.ContainsKey(name)) RemoveInterface(name);
+        if (chain.Interface is { } name && _interfaces.TryGetValue(name, out var iface))
+        {
+            SetUp(iface, false);
+            RemoveInterface(name);
+        }
         UnitLinkDown(chain);
         if (sshDies) KillSsh(chain);
         var events = chain.Events;
@@ -152,9 +159,22 @@ public sealed partial class SimulatedSystem
             return new PppProcess(chain.Link, chain.PppdPid, chain.Interface is { } n && sim._interfaces.ContainsKey(n) ? n : null);
         }, sim._gate);
 
-        public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => Done(() =>
+        public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default)
+        {
+            if (sim._options.StopLinger <= TimeSpan.Zero) return Done(() => Stop(process), sim._gate);
+            // Completed through the outbox, outside the lock and on the scheduler's tick, like every other callback.
+            var stopped = new TaskCompletionSource();
+            sim.After(sim._options.StopLinger, () =>
+            {
+                Stop(process);
+                sim.Deliver(() => stopped.SetResult());
+            });
+            return stopped.Task;
+        }
+
+        private void Stop(PppProcess process)
         {
             if (sim._chains.TryGetValue(process.Pid, out var chain)) sim.StopChain(chain);
-        }, sim._gate);
+        }
     }
 }

@@ -72,7 +72,18 @@ public sealed partial class SimulatedSystem
             _outbox.Clear();
             _flushScheduled = false;
         }
-        foreach (var callback in pending) callback();
+        // Without the caller's SynchronizationContext (a test runner's): .NET runs a completed port task's
+        // continuations inline only where there is none, and they must run here, in virtual time, not on the pool.
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            foreach (var callback in pending) callback();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
     }
 
     private static Task Done(Action action, object gate)

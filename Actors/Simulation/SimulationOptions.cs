@@ -31,6 +31,12 @@ public sealed record SimulationOptions
     public int PacketBytes { get; init; } = 1500;
     public TimeSpan TrafficTick { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long <c>StopAsync</c> takes before the chain is gone (pppd lingers up to ~5 s after SIGTERM). Zero, the
+    /// default, completes at once; a test that needs a stop to be in flight sets it.
+    /// </summary>
+    public TimeSpan StopLinger { get; init; } = TimeSpan.Zero;
+
     /// <summary>A previous run left a slirp on host_B whose units are held by dead sessions: cleanup is needed.</summary>
     public bool StaleRemoteSlirp { get; init; } = true;
     /// <summary>host_B's <c>~/.slirprc*</c> are missing until the service writes them.</summary>

@@ -120,7 +120,11 @@ public sealed record EventView(string Kind, int? Link, string? Interface, string
         SysctlSet x => new("sysctl-set", null, null, $"{x.Key} = {x.Value}", x.At),
         BundleReady x => new("bundle-ready", null, null, "EQL ready", x.At),
         BundleDegraded x => new("bundle-degraded", null, null, $"EQL degraded: {x.Reason}", x.At),
-        BundleStopped x => new("bundle-stopped", null, null, "EQL stopped", x.At),
+        BundleStopped x => new("bundle-stopped", null, null, StoppedMessage(x), x.At),
         _ => new(e.GetType().Name, null, null, e.GetType().Name, e.At),
     };
+
+    public static string StoppedMessage(BundleStopped stopped) => stopped.LinksNotStopped.Count == 0
+        ? "EQL stopped"
+        : $"EQL stopped, but links {string.Join(",", stopped.LinksNotStopped)} did not confirm their stop: their pppd may still run";
 }

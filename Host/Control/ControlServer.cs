@@ -247,8 +247,8 @@ public sealed class ControlServer(
         log.LogInformation("Control: stop requested");
         try
         {
-            await _bundle.Ask<BundleStopped>(new StopBundle(), ServiceHost.TeardownTimeout);
-            await Send(writer, new ControlResponse("stopped") { Daemon = Info, Message = "EQL stopped" });
+            var stopped = await _bundle.Ask<BundleStopped>(new StopBundle(), ServiceHost.TeardownTimeout);
+            await Send(writer, new ControlResponse("stopped") { Daemon = Info, Message = EventView.StoppedMessage(stopped) });
         }
         catch (AskTimeoutException)
         {

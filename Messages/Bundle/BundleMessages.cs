@@ -23,7 +23,11 @@ public sealed record BundleStarting(string Bundle, DateTimeOffset At) : IBundleE
 public sealed record BundleReady(string Bundle, DateTimeOffset At) : IBundleEvent;
 /// <summary>The bundle left the ready state; <paramref name="Reason"/> says what is missing.</summary>
 public sealed record BundleDegraded(string Bundle, string Reason, DateTimeOffset At) : IBundleEvent;
-public sealed record BundleStopped(string Bundle, DateTimeOffset At) : IBundleEvent;
+public sealed record BundleStopped(string Bundle, DateTimeOffset At) : IBundleEvent
+{
+    /// <summary>Links whose chain end was not confirmed within the stop's bound: their pppd may still run. Usually empty.</summary>
+    public IReadOnlyList<int> LinksNotStopped { get; init; } = [];
+}
 
 // Status reply
 public sealed record LinkStatus(

@@ -48,6 +48,7 @@ public sealed record LinkStopped(string Bundle, int Link, DateTimeOffset At) : I
 // Between the bundle and its link supervisor
 public sealed record StartLinks;
 public sealed record StopLinks;
-public sealed record LinksStopped;
+/// <summary>Every link actor is gone; <paramref name="NotStopped"/>: links whose chain end was not confirmed in time.</summary>
+public sealed record LinksStopped(IReadOnlyList<int> NotStopped);
 /// <summary>The backoff supervisor's answer while its link actor is between two attempts.</summary>
 public sealed record LinkNotRunning;

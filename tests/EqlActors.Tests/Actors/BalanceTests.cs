@@ -81,4 +81,26 @@ public class BalanceTests : BundleSpec
         var status = Status();
         Assert.All(status.Links, l => Assert.NotNull(l.UploadShare));
     }
+    [Fact]
+    public void In_a_two_link_bundle_a_stalled_slave_is_detected_although_it_still_carries_the_overflow()
+    {
+        var events = SubscribeEvents();
+        CreateBundle(new BundleConfig { Links = [0, 1] });
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromMinutes(1));
+        Drain(events);
+
+        Sim.StallSlave(0);
+        // The driver never picks ppp0 while ppp1 has room; ppp1 is full at 170 of the 300 KB/s offered, so ppp0
+        // still carries the rest: 43/57, only 0.13 from an equal share each, yet a stall all the same.
+        var stalled = SharesOver(TimeSpan.FromSeconds(25));
+        Assert.InRange(stalled["ppp0"], 0.4, 0.47);
+
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(2));
+        var seen = Drain(events);
+        Assert.Contains(seen, m => m is UploadImbalanced);
+        Assert.Contains(seen, m => m is UploadRebalanced);
+        Assert.All(SharesOver(TimeSpan.FromSeconds(25)).Values, s => Assert.InRange(s * 2, 0.9, 1.1));
+        AssertInvariants();
+    }
 }
