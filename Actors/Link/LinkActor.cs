@@ -25,11 +25,14 @@ public sealed class LinkActor : PortActor
     // the better reason before blaming the interface.
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(1);
 
-    private sealed class EventsToActor(IActorRef self) : IPppEvents
+    private sealed class EventsToActor(IActorRef self, ILoggingAdapter log) : IPppEvents
     {
         public void Exited(PppExit exit) => self.Tell(new PppExited(exit));
         public void InterfaceAssigned(int link, int pid, string ifname) => self.Tell(new PppInterfaceAssigned(pid, ifname));
-        public void Output(int link, int pid, string line) { }
+
+        // pppd's own words ("Modem hangup", "LCP terminated by peer") are what an operator reads first. The logging
+        // adapter publishes to the event stream, which is safe from the port's reader thread.
+        public void Output(int link, int pid, string line) => log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
     }
 
     private readonly BundleContext _ctx;
@@ -45,7 +48,7 @@ public sealed class LinkActor : PortActor
     {
         _ctx = ctx;
         _link = link;
-        _events = new EventsToActor(Self);
+        _events = new EventsToActor(Self, _log);
         Become(Adopting);
     }
 

@@ -108,6 +108,8 @@ public sealed partial class SimulatedSystem
         if (sshDies) KillSsh(chain);
         var events = chain.Events;
         var exit = new PppExit(chain.Link, chain.PppdPid, code, reason, kind);
+        // Like pppd, say why on the way out ("Modem hangup", "LCP terminated by peer").
+        Deliver(() => events.Output(exit.Link, exit.Pid, reason));
         Deliver(() => events.Exited(exit));
         Forget(chain);
     }

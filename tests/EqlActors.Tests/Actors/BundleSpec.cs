@@ -13,7 +13,8 @@ namespace EqlActors.Tests.Actors;
 /// Runs the real actor tree on the simulated system in virtual time: the TestScheduler moves only when a test
 /// advances it, and the bundle's actors run on the calling thread, so after each step the world is settled.
 /// </summary>
-public abstract class BundleSpec() : TestKit(SimulationHosting.Config)
+public abstract class BundleSpec(Akka.Configuration.Config? overrides = null)
+    : TestKit(overrides is null ? SimulationHosting.Config : overrides.WithFallback(SimulationHosting.Config))
 {
     protected static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
