@@ -159,7 +159,7 @@ public sealed record SupervisionConfig
 
 public sealed record HealthConfig
 {
-    /// <summary>End-to-end probe through the bundle. Off by default: there is no target every host_B has.</summary>
+    /// <summary>End-to-end probe through the bundle: not implemented yet, so validation refuses true. Imbalance healing below runs regardless.</summary>
     public bool Enabled { get; init; }
 
     /// <summary>A TCP <c>host:port</c> reached through the bundle, e.g. host_B's sshd seen through slirp as 10.0.2.2:22.</summary>

@@ -124,6 +124,7 @@ public class ConfigValidationTests
     [InlineData("health.timeoutSeconds", "60", "health.timeoutSeconds", "longer than health.intervalSeconds")]
     [InlineData("health.imbalanceTolerance", "1", "health.imbalanceTolerance", "less than 1")]
     [InlineData("health.failuresBeforeRestart", "0", "health.failuresBeforeRestart", "1-")]
+    [InlineData("health.enabled", "true", "health.enabled", "not implemented yet")]
     // names
     [InlineData("eql.device", "eql0123456789abc", "eql.device", "15")]
     [InlineData("eql.device", "eq l", "eql.device", "a space")]
