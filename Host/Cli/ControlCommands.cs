@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using EqlActors.Configuration;
+using EqlActors.Host.Configuration;
 using EqlActors.Host.Control;
 using EqlActors.Host.Linux;
 
@@ -239,6 +240,9 @@ public static class ControlCommands
         // $1 is the log file; the rest is the daemon's argv, never re-parsed by a shell.
         foreach (var a in new[] { "-c", "log=$1; shift; exec setsid -- \"$@\" </dev/null >>\"$log\" 2>&1", "eqlactors-start", logFile }) psi.ArgumentList.Add(a);
         foreach (var a in DaemonArgv(parse)) psi.ArgumentList.Add(a);
+        // The --set values may hold a secret (remote.tcpPassword): the environment, unlike argv, is private to the user.
+        if (parse.GetValue(EqlActorsCli.SetOption) is { Length: > 0 } sets) psi.Environment[StartOverrides.Variable] = StartOverrides.Encode(sets);
+        else psi.Environment.Remove(StartOverrides.Variable);
         psi.Environment.Remove("NOTIFY_SOCKET");
         psi.Environment.Remove("LISTEN_PID");
         psi.Environment.Remove("LISTEN_FDS");
@@ -265,7 +269,8 @@ public static class ControlCommands
         return EqlActorsCli.Failed;
     }
 
-    /// <summary>This same program with <c>run</c> and the options that decide the daemon's configuration.</summary>
+    /// <summary>This same program with <c>run</c> and the options that decide the daemon's configuration, except the
+    /// <c>--set</c> values (passed in the environment: <see cref="StartOverrides"/>).</summary>
     private static List<string> DaemonArgv(ParseResult parse)
     {
         var argv = new List<string>();
@@ -275,7 +280,6 @@ public static class ControlCommands
         argv.Add("run");
         if (parse.GetValue(RunCommand.SimulatedOption)) argv.Add("--simulated");
         if (parse.GetValue(EqlActorsCli.ConfigOption) is { } file) { argv.Add("--config"); argv.Add(file.FullName); }
-        foreach (var set in parse.GetValue(EqlActorsCli.SetOption) ?? []) { argv.Add("--set"); argv.Add(set); }
         return argv;
     }
 
