@@ -6,12 +6,12 @@ namespace EqlActors.Host.Cli;
 /// <summary>The <c>eqlactors</c> command line: one verb per file, wired here.</summary>
 public static class EqlActorsCli
 {
-    /// <summary>Exit codes shared by every verb, so scripts can tell bad input from a failed run.</summary>
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int InvalidConfiguration = 2;
-    public const int NoDaemon = 3;
-    public const int NotImplemented = 70;
+    // Exit codes shared by every verb, so scripts can tell bad input from a failed run: see ExitCodes.
+    public const int Ok = ExitCodes.Ok;
+    public const int Failed = ExitCodes.Failed;
+    public const int InvalidConfiguration = ExitCodes.Usage;
+    public const int NoDaemon = ExitCodes.NoDaemon;
+    public const int NotImplemented = ExitCodes.NotImplemented;
 
     public static readonly Option<FileInfo?> ConfigOption = new("--config", "-c")
     {
