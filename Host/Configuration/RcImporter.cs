@@ -36,7 +36,7 @@ public static class RcImporter
     public static RcImport Import(string text)
     {
         var rc = ShellRc.Parse(text);
-        var notes = new List<RcMessage>();
+        var notes = rc.Notes.Select(n => new RcMessage(n.Line, n.Message)).ToList();
         var problems = rc.Problems.Select(p => new RcMessage(p.Line, $"not imported: {ShowLine(p.Text)}: {p.Message}")).ToList();
         var root = new JsonObject();
         var origin = new Dictionary<string, (int Line, string Variable)>(StringComparer.OrdinalIgnoreCase);
