@@ -51,6 +51,7 @@ public static class ConfigCommand
             var result = Load(parse);
             Report(result, parse.InvocationConfiguration.Error);
             if (!result.IsValid) return EqlActorsCli.InvalidConfiguration;
+            foreach (var w in ConfigValidator.PlaceholderWarnings(result.Config!)) parse.InvocationConfiguration.Error.WriteLine($"eqlactors: config: warning: {w}");
             parse.InvocationConfiguration.Output.WriteLine($"configuration OK (source: {result.DescribeSources()})");
             return EqlActorsCli.Ok;
         });

@@ -430,6 +430,8 @@ public static class ConfigLoader
                     continue;
                 }
                 var suggestion = Suggest(path);
+                // "remot": {"account": ...}: the keys below a misspelt section are compared whole (remot.account).
+                if (suggestion is null && child.GetChildren().Any()) { Walk(child.GetChildren(), path + "."); continue; }
                 Error(path, child.Value, "unknown key" + (suggestion is null ? "" : $"; did you mean {suggestion}?"));
             }
         }
