@@ -7,7 +7,7 @@ public enum SlirpBuild
     Stock,
 }
 
-/// <summary>How the simulated world behaves. Defaults follow the measurements of DESIGN.md section 2.</summary>
+/// <summary>How the simulated world behaves. Defaults follow the measurements in docs/facts.md.</summary>
 public sealed record SimulationOptions
 {
     public int Seed { get; init; } = 42;

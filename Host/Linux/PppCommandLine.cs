@@ -8,7 +8,7 @@ namespace EqlActors.Host.Linux;
 /// Builds pppd's argv and its <c>pty</c> command for one link. pppd runs the <c>pty</c> value under
 /// <c>/bin/sh -c</c>, and ssh hands the remote command to host_B's login shell: every word is quoted for
 /// both levels, and the pty command starts with <c>exec</c> so that no shell sits between pppd and ssh
-/// (a SIGTERM to the chain then reaches ssh itself; DESIGN.md section 2, "Restarting one link").
+/// (a SIGTERM to the chain then reaches ssh itself; docs/facts.md, "Restarting one link").
 /// </summary>
 public static class PppCommandLine
 {

@@ -6,7 +6,7 @@ namespace EqlActors.Configuration;
 /// <summary>
 /// The validated configuration of one EQL bundle. Every value here has passed <c>ConfigValidator</c>:
 /// code that receives a <see cref="BundleConfig"/> may rely on the grammar of each field.
-/// Defaults are the HOWTO script's, except where DESIGN.md shows the script's value to be harmful
+/// Defaults are the HOWTO script's, except where docs/facts.md shows the script's value to be harmful
 /// (EQL priority 1 never decays, see <see cref="EqlConfig.Priority"/>).
 /// </summary>
 public sealed record BundleConfig

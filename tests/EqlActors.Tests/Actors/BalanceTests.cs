@@ -3,7 +3,7 @@ using EqlActors.Messages;
 
 namespace EqlActors.Tests.Actors;
 
-/// <summary>DESIGN.md sections 2-3: upload shares right after a link restart, per EQL priority.</summary>
+/// <summary>docs/facts.md, "EQL priority and balance": upload shares right after a link restart, per EQL priority.</summary>
 public class BalanceTests : BundleSpec
 {
     private Dictionary<string, double> SharesOver(TimeSpan window)

@@ -67,7 +67,7 @@ public class FaultRecoveryTests : BundleSpec
         var before = Sim.Processes.Where(p => p.Link == 1 && !p.OnRemote).ToList();
 
         Sim.InjectPppdExit(1, PppExitCodes.Signal);
-        // pppd is gone, its ssh is not: the remote unit stays attached (DESIGN.md: every restart would fail exit 16).
+        // pppd is gone, its ssh is not: the remote unit stays attached (docs/facts.md: every restart would fail exit 16).
         Assert.Contains(Sim.Processes, p => p.Link == 1 && p.Kind == SimProcessKind.Ssh && before.Contains(p));
         Advance(TimeSpan.FromSeconds(1));
 

@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
 LINKS=(0 1 2)
-PRIORITY=10000000          # decays faster than a link's rate (DESIGN.md section 2), so upload balances
+PRIORITY=10000000          # decays faster than a link's rate (docs/facts.md, "EQL priority and balance"), so upload balances
 T0=$(now)
 topo_setup fixed
 
