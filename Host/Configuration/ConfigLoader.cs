@@ -168,117 +168,27 @@ public static class ConfigLoader
     internal sealed record Source(string Name, Dictionary<string, string>? VariableNames);
 
     /// <summary>Walks the merged tree: one call per key, each returning the configured value or the current default.</summary>
-    private sealed class Reader(IConfigurationRoot root, List<Source> sources, List<ConfigError> errors)
+    private sealed class Reader(IConfigurationRoot root, List<Source> sources, List<ConfigError> errors) : IKeyReader
     {
         private readonly IConfigurationProvider[] providers = [.. root.Providers];
         private readonly HashSet<string> scalars = new(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> collections = new(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> sections = new(StringComparer.OrdinalIgnoreCase);
 
+        /// <summary>Every key of <see cref="ConfigKeys.All"/>, each returning the configured value or the current default.</summary>
         public BundleConfig Read()
         {
-            var d = new BundleConfig();
-            Section("remote"); Section("ppp"); Section("eql"); Section("routes"); Section("supervision"); Section("health"); Section("control");
-            var r = d.Remote;
-            var p = d.Ppp;
-            var e = d.Eql;
-            var rt = d.Routes;
-            var s = d.Supervision;
-            var h = d.Health;
-            var c = d.Control;
-            return d with
-            {
-                Links = List("links", d.Links, ConfigParse.Int),
-                SingleLink = Scalar("singleLink", d.SingleLink, ConfigParse.Bool),
-                Remote = r with
-                {
-                    Account = Scalar("remote.account", r.Account, ConfigParse.Endpoint),
-                    JumpHosts = List("remote.jumpHosts", r.JumpHosts, ConfigParse.Endpoint),
-                    SlirpCommand = Scalar("remote.slirpCommand", r.SlirpCommand, Text),
-                    Attach = Scalar("remote.attach", r.Attach, Attach),
-                    TcpPort = Scalar("remote.tcpPort", r.TcpPort, ConfigParse.Int),
-                    TcpPassword = Nullable("remote.tcpPassword", r.TcpPassword, Text),
-                    SshPath = Scalar("remote.sshPath", r.SshPath, Text),
-                    IdentityFile = Scalar("remote.identityFile", r.IdentityFile, Text),
-                    KnownHostsFile = Scalar("remote.knownHostsFile", r.KnownHostsFile, Text),
-                    AcceptNewHostKeys = Scalar("remote.acceptNewHostKeys", r.AcceptNewHostKeys, ConfigParse.Bool),
-                    ConnectTimeout = Scalar("remote.connectTimeoutSeconds", r.ConnectTimeout, ConfigParse.Seconds),
-                    KeepAliveInterval = Scalar("remote.keepAliveIntervalSeconds", r.KeepAliveInterval, ConfigParse.Seconds),
-                },
-                Ppp = p with
-                {
-                    PppdPath = Scalar("ppp.pppdPath", p.PppdPath, Text),
-                    Mtu = Scalar("ppp.mtu", p.Mtu, ConfigParse.Int),
-                    LocalAddress = Scalar("ppp.localAddress", p.LocalAddress, ConfigParse.Ipv4),
-                    RemoteAddress = Scalar("ppp.remoteAddress", p.RemoteAddress, ConfigParse.Ipv4),
-                    ExtraOptions = List("ppp.extraOptions", p.ExtraOptions, Text),
-                    LcpEchoInterval = Scalar("ppp.lcpEchoInterval", p.LcpEchoInterval, ConfigParse.Int),
-                    LcpEchoFailure = Scalar("ppp.lcpEchoFailure", p.LcpEchoFailure, ConfigParse.Int),
-                    LinkNamePrefix = Scalar("ppp.linkNamePrefix", p.LinkNamePrefix, Text),
-                },
-                Eql = e with
-                {
-                    Device = Scalar("eql.device", e.Device, Text),
-                    Address = Scalar("eql.address", e.Address, ConfigParse.Ipv4),
-                    Netmask = Scalar("eql.netmask", e.Netmask, ConfigParse.Ipv4),
-                    Mtu = Scalar("eql.mtu", e.Mtu, ConfigParse.Int),
-                    Priority = Scalar("eql.priority", e.Priority, ConfigParse.Long),
-                    LinkPriorities = Map("eql.linkPriorities", e.LinkPriorities),
-                },
-                Routes = rt with
-                {
-                    RemoteLans = List("routes.remoteLans", rt.RemoteLans, ConfigParse.Cidr),
-                    ManagementRoute = Scalar("routes.managementRoute", rt.ManagementRoute, ConfigParse.Bool),
-                    ManagementNetwork = Scalar("routes.managementNetwork", rt.ManagementNetwork, ConfigParse.Cidr),
-                    ManagementGateway = Scalar("routes.managementGateway", rt.ManagementGateway, ConfigParse.Ipv4),
-                    TcpReordering = NullableInt("routes.tcpReordering", rt.TcpReordering),
-                },
-                Supervision = s with
-                {
-                    MinBackoff = Scalar("supervision.minBackoffSeconds", s.MinBackoff, ConfigParse.Seconds),
-                    MaxBackoff = Scalar("supervision.maxBackoffSeconds", s.MaxBackoff, ConfigParse.Seconds),
-                    RandomFactor = Scalar("supervision.randomFactor", s.RandomFactor, ConfigParse.Number),
-                    MaxRestarts = Scalar("supervision.maxRestarts", s.MaxRestarts, ConfigParse.Int),
-                    RestartWindow = Scalar("supervision.restartWindowSeconds", s.RestartWindow, ConfigParse.Seconds),
-                    ReconcileInterval = Scalar("supervision.reconcileIntervalSeconds", s.ReconcileInterval, ConfigParse.Seconds),
-                    LinkUpTimeout = Scalar("supervision.linkUpTimeoutSeconds", s.LinkUpTimeout, ConfigParse.Seconds),
-                    StopGrace = Scalar("supervision.stopGraceSeconds", s.StopGrace, ConfigParse.Seconds),
-                },
-                Health = h with
-                {
-                    Enabled = Scalar("health.enabled", h.Enabled, ConfigParse.Bool),
-                    Target = Scalar("health.target", h.Target, Text),
-                    Interval = Scalar("health.intervalSeconds", h.Interval, ConfigParse.Seconds),
-                    Timeout = Scalar("health.timeoutSeconds", h.Timeout, ConfigParse.Seconds),
-                    FailuresBeforeRestart = Scalar("health.failuresBeforeRestart", h.FailuresBeforeRestart, ConfigParse.Int),
-                    ImbalanceTolerance = Scalar("health.imbalanceTolerance", h.ImbalanceTolerance, ConfigParse.Number),
-                    ImbalanceWindow = Scalar("health.imbalanceWindowSeconds", h.ImbalanceWindow, ConfigParse.Seconds),
-                },
-                Control = c with
-                {
-                    SocketPath = Scalar("control.socketPath", c.SocketPath, Text),
-                    LogFile = Nullable("control.logFile", c.LogFile, Text),
-                    LogLevel = Scalar("control.logLevel", c.LogLevel, LogLevel),
-                },
-            };
+            foreach (var section in ConfigKeys.Sections) Section(section);
+            var config = new BundleConfig();
+            foreach (var key in ConfigKeys.All) config = key.Read(this, config);
+            return config;
         }
-
-        private static (string Value, string? Error) Text(string s) => (s, null);
-
-        private static (SlirpAttach, string?) Attach(string s) =>
-            s.Equals("unix", StringComparison.OrdinalIgnoreCase) ? (SlirpAttach.Unix, null)
-            : s.Equals("tcp", StringComparison.OrdinalIgnoreCase) ? (SlirpAttach.Tcp, null)
-            : (SlirpAttach.Unix, "expected unix or tcp");
-
-        private static (string, string?) LogLevel(string s) =>
-            ConfigValidator.LogLevels.FirstOrDefault(l => l.Equals(s, StringComparison.OrdinalIgnoreCase)) is { } level
-                ? (level, null) : (s, $"expected one of {string.Join(", ", ConfigValidator.LogLevels)}");
 
         private void Section(string path) => sections.Add(path);
 
         private static string Key(string dotted) => dotted.Replace('.', ':');
 
-        private T Scalar<T>(string path, T current, Func<string, (T Value, string? Error)> parse)
+        public T Scalar<T>(string path, T current, Func<string, (T Value, string? Error)> parse)
         {
             scalars.Add(path);
             var section = root.GetSection(Key(path));
@@ -300,14 +210,14 @@ public static class ConfigLoader
         }
 
         /// <summary>A value that may be absent: an empty string (or JSON null) means "none".</summary>
-        private string? Nullable(string path, string? current, Func<string, (string? Value, string? Error)> parse)
+        public string? Nullable(string path, string? current)
         {
             var raw = root.GetSection(Key(path));
             if (raw.Value is null or "" && Exists(Key(path)) && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
-            return Scalar(path, current, parse);
+            return Scalar<string?>(path, current, s => (s, null));
         }
 
-        private int? NullableInt(string path, int? current)
+        public int? NullableInt(string path, int? current)
         {
             var raw = root.GetSection(Key(path));
             if (raw.Value is null or "" or "null" && Exists(Key(path)) && !raw.GetChildren().Any()) { scalars.Add(path); return null; }
@@ -319,7 +229,7 @@ public static class ConfigLoader
         /// never appended to the default). It is either elements (JSON array, <c>KEY__0</c>, <c>key.0</c>) or one string
         /// split at spaces and commas; an empty string or <c>[]</c> is the empty list.
         /// </summary>
-        private ImmutableArray<T> List<T>(string path, ImmutableArray<T> current, Func<string, (T Value, string? Error)> parse)
+        public ImmutableArray<T> List<T>(string path, ImmutableArray<T> current, Func<string, (T Value, string? Error)> parse)
         {
             collections.Add(path);
             if (Winner(Key(path)) is not { } provider) return current;
@@ -360,7 +270,7 @@ public static class ConfigLoader
         }
 
         /// <summary><c>eql.linkPriorities</c>: link number to priority, taken whole from the last source that sets any of it.</summary>
-        private ImmutableDictionary<int, long> Map(string path, ImmutableDictionary<int, long> current)
+        public ImmutableDictionary<int, long> Map(string path, ImmutableDictionary<int, long> current)
         {
             collections.Add(path);
             if (Winner(Key(path)) is not { } provider) return current;

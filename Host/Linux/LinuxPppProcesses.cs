@@ -93,7 +93,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             try { await Task.Run(() => process.WaitForExit()).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false); }
             catch (TimeoutException) { }
             _tracked.TryRemove(pid, out _);
-            var (reason, kind) = PppExitCodes.Describe(code);
+            var meaning = Messages.PppExitCodes.Explain(code);
+            var (reason, kind) = (meaning.Reason, meaning.Permanent ? FailureKind.Permanent : FailureKind.Transient);
             RuntimeChildren.TryRemove(pid, out _);
             tracked.Events.Exited(new PppExit(launch.Link, pid, code, reason, kind));
         });

@@ -11,23 +11,47 @@ public class ConfigDocsTests
     private static string Docs([CallerFilePath] string here = "") =>
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "..", "docs", "configuration.md"));
 
+    /// <summary>Every key of the one key table, with its default as config show writes it.</summary>
     public static TheoryData<string, string> Keys()
     {
         var data = new TheoryData<string, string>();
-        using var doc = JsonDocument.Parse(ConfigJson.Write(new BundleConfig()));
+        var defaults = new BundleConfig();
+        foreach (var key in ConfigKeys.All)
+        {
+            using var stream = new MemoryStream();
+            using (var w = new Utf8JsonWriter(stream))
+            {
+                w.WriteStartObject();
+                key.Write(w, "v", defaults, false);
+                w.WriteEndObject();
+            }
+            using var doc = JsonDocument.Parse(stream.ToArray());
+            var v = doc.RootElement.GetProperty("v");
+            data.Add(key.Path, v.ValueKind == JsonValueKind.Array
+                ? "[" + string.Join(", ", v.EnumerateArray().Select(x => x.GetRawText())) + "]"
+                : v.ValueKind == JsonValueKind.Object ? "{}" : v.GetRawText());
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_key_table_drives_reading_and_writing()
+    {
+        // Every key config show writes is one the loader knows (no unknown-key error on its own output), and the
+        // JSON holds exactly the table's keys.
+        var json = ConfigJson.Write(new BundleConfig(), revealSecrets: true);
+        Assert.True(ConfigLoader.FromJson(json).IsValid, string.Join("\n", ConfigLoader.FromJson(json).Errors));
+        var written = new List<string>();
         void Walk(JsonElement e, string prefix)
         {
             foreach (var p in e.EnumerateObject())
-            {
-                var path = prefix + p.Name;
-                if (p.Value.ValueKind == JsonValueKind.Object && path != "eql.linkPriorities") Walk(p.Value, path + ".");
-                else data.Add(path, p.Value.ValueKind == JsonValueKind.Array
-                    ? "[" + string.Join(", ", p.Value.EnumerateArray().Select(x => x.GetRawText())) + "]"
-                    : p.Value.ValueKind == JsonValueKind.Object ? "{}" : p.Value.GetRawText());
-            }
+                if (p.Value.ValueKind == JsonValueKind.Object && prefix + p.Name != "eql.linkPriorities") Walk(p.Value, prefix + p.Name + ".");
+                else written.Add(prefix + p.Name);
         }
-        Walk(doc.RootElement, "");
-        return data;
+        using (var doc = JsonDocument.Parse(json)) Walk(doc.RootElement, "");
+        Assert.Equal(ConfigKeys.All.Select(k => k.Path), written);
+        // A key outside the table is unknown.
+        Assert.Contains(ConfigLoader.FromJson("""{ "ppp": { "mtux": 1 } }""").Errors, e => e.Message.Contains("did you mean ppp.mtu?"));
     }
 
     [Theory]

@@ -191,8 +191,8 @@ public sealed class PppCommandLineTests : IDisposable
     [InlineData(143, FailureKind.Transient)]
     public void Exit_codes_map_to_reasons(int code, FailureKind kind)
     {
-        var (reason, k) = PppExitCodes.Describe(code);
-        Assert.Equal(kind, k);
+        var (reason, permanent) = EqlActors.Messages.PppExitCodes.Explain(code);
+        Assert.Equal(kind == FailureKind.Permanent, permanent);
         Assert.False(string.IsNullOrWhiteSpace(reason));
     }
 }

@@ -88,7 +88,7 @@ public sealed class PppProcessesTests : IDisposable
         await Wait.UntilAsync(() => !events.Exits.IsEmpty, TimeSpan.FromSeconds(10), "pppd exit");
         var e = Assert.Single(events.Exits);
         Assert.Equal((1, p.Pid, code, kind), (e.Link, e.Pid, e.ExitCode, e.Kind));
-        Assert.Equal(PppExitCodes.Describe(code).Reason, e.Reason);
+        Assert.Equal(EqlActors.Messages.PppExitCodes.Describe(code), e.Reason);
         Assert.Contains(events.Lines, l => l == (1, p.Pid, "Using interface ppp7"));
         Assert.Contains(events.Lines, l => l == (1, p.Pid, "Connect: ppp7 <--> /dev/pts/9"));
         Assert.Contains(events.Interfaces, i => i == (1, p.Pid, "ppp7"));
