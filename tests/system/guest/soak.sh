@@ -12,7 +12,7 @@
 # first 8 faults, when the heap has settled). Exit 0 only if every fault recovered, no sample saw a zombie, the
 # fds at the end are within 5 of the start and anonymous RSS grows <= 5 MiB per 100 faults after the first 8.
 #
-# Environment: SYSTEST_SOAK_FAULTS (default 25), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT).
+# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_CONNECT_TIMEOUT (ssh's, default 60 s), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
@@ -52,6 +52,15 @@ T0=$(now)
 rm -f "$SAMPLES"
 topo_setup fixed
 write_config
+# The guest is ~25x slower than a real host, more when the host is shared: ssh through the jump host can need
+# more than the default 15 s to authenticate (seen at host load 30: every link "Connection closed [preauth]"),
+# and a link more than the default 60 s to come up.
+python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["remote"]["connectTimeoutSeconds"] = int(sys.argv[2])
+c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
 sysctl -qw net.ipv4.tcp_reordering=3
 start_daemon
 ok=true
