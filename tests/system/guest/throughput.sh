@@ -61,26 +61,30 @@ tp_nstat() { nstat -az $TP_NSTAT 2>/dev/null | awk 'NR > 1 { print $1, $2 }'; }
 tp_nstat_delta() { awk 'NR == FNR { b[$1] = $2; next } { d[$1] = $2 - b[$1]; k[++n] = $1 }
   END { printf "{"; for (i = 1; i <= n; i++) printf "%s\"%s\":%d", (i > 1 ? "," : ""), k[i], d[k[i]]; print "}" }' \
   <(printf '%s\n' "$1") <(printf '%s\n' "$2"); }
+# guest CPU: "busy total" jiffies; tp_busy BEFORE AFTER: percent busy in between (a CPU-bound guest caps throughput)
+tp_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8; exit }' /proc/stat; }
+tp_busy() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[2] - x[2]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }'; }
+declare -A TP_UP_CPU=() TP_DOWN_CPU=()
 tp_kbps() { awk -v b=$((TP_KIB * 1024)) -v s="$1" 'BEGIN { printf "%.1f", (s > 0 ? b / s / 1000 : 0) }'; }
 
 # tp_download N: one verified download with N links; fills TP_DOWN[N], TP_DOWN_SHARES[N], TP_DOWN_TCP[N]
-tp_download() { local n=$1 b n0 t0 s out=/tmp/tp-fetched
-  rm -f "$out"; b=$(counters); n0=$(tp_nstat); t0=$(now)
+tp_download() { local n=$1 b n0 c0 t0 s out=/tmp/tp-fetched
+  rm -f "$out"; b=$(counters); n0=$(tp_nstat); c0=$(tp_cpu); t0=$(now)
   if ! timeout 300 busybox wget -q -O "$out" "http://$TOPO_PEER:$TOPO_HTTP_PORT/$(basename "$TP_FILE")" \
      || [ "$(sha256sum <"$out")" != "$(sha256sum <"$TP_FILE")" ]; then
     rm -f "$out"; fail "download of $TP_KIB KiB with $n links failed or differs"; return 1; fi
-  s=$(since "$t0"); rm -f "$out"
+  s=$(since "$t0"); rm -f "$out"; TP_DOWN_CPU[$n]=$(tp_busy "$c0" "$(tp_cpu)")
   TP_DOWN[$n]=$(tp_kbps "$s"); TP_DOWN_SHARES[$n]=$(shares "$b" "$(counters)" rx); TP_DOWN_TCP[$n]=$(tp_nstat_delta "$n0" "$(tp_nstat)")
-  log "download $TP_KIB KiB, $n links: ${s}s = ${TP_DOWN[$n]} KB/s, rx shares ${TP_DOWN_SHARES[$n]}, tcp ${TP_DOWN_TCP[$n]}"
+  log "download $TP_KIB KiB, $n links: ${s}s = ${TP_DOWN[$n]} KB/s, guest CPU ${TP_DOWN_CPU[$n]}% busy, rx shares ${TP_DOWN_SHARES[$n]}, tcp ${TP_DOWN_TCP[$n]}"
 }
 # tp_upload N: one verified upload with N links; fills TP_UP[N], TP_UP_SHARES[N], TP_UP_TCP[N]
-tp_upload() { local n=$1 b n0 t0 s
-  b=$(counters); n0=$(tp_nstat); t0=$(now)
+tp_upload() { local n=$1 b n0 c0 t0 s
+  b=$(counters); n0=$(tp_nstat); c0=$(tp_cpu); t0=$(now)
   timeout 300 python3 "$TOPO_GUEST_DIR/netio.py" send "$TOPO_PEER" "$TOPO_UPLOAD_PORT" "$TP_FILE" 240 \
     || { fail "upload of $TP_KIB KiB with $n links failed"; return 1; }
-  s=$(since "$t0")
+  s=$(since "$t0"); TP_UP_CPU[$n]=$(tp_busy "$c0" "$(tp_cpu)")
   TP_UP[$n]=$(tp_kbps "$s"); TP_UP_SHARES[$n]=$(shares "$b" "$(counters)" tx); TP_UP_TCP[$n]=$(tp_nstat_delta "$n0" "$(tp_nstat)")
-  log "upload $TP_KIB KiB, $n links: ${s}s = ${TP_UP[$n]} KB/s, tx shares ${TP_UP_SHARES[$n]}, tcp ${TP_UP_TCP[$n]}"
+  log "upload $TP_KIB KiB, $n links: ${s}s = ${TP_UP[$n]} KB/s, guest CPU ${TP_UP_CPU[$n]}% busy, tx shares ${TP_UP_SHARES[$n]}, tcp ${TP_UP_TCP[$n]}"
 }
 tp_both() { tp_download "$1" && tp_upload "$1"; }
 
@@ -88,4 +92,5 @@ tp_both() { tp_download "$1" && tp_upload "$1"; }
 tp_json_map() { local -n m=$1; local k out=""; for k in 1 2 3; do [ -n "${m[$k]:-}" ] && out+="${out:+,}\"$k\":${m[$k]}"; done; printf '{%s}' "$out"; }
 tp_throughput_json() { printf '{"upload":%s,"download":%s}' "$(tp_json_map TP_UP)" "$(tp_json_map TP_DOWN)"; }
 tp_tcp_json() { printf '{"upload":%s,"download":%s}' "$(tp_json_map TP_UP_TCP)" "$(tp_json_map TP_DOWN_TCP)"; }
+tp_cpu_json() { printf '{"upload":%s,"download":%s}' "$(tp_json_map TP_UP_CPU)" "$(tp_json_map TP_DOWN_CPU)"; }
 tp_shares_json() { printf '{"upload":%s,"download":%s}' "$(tp_json_map TP_UP_SHARES)" "$(tp_json_map TP_DOWN_SHARES)"; }
