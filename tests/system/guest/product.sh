@@ -8,6 +8,9 @@
 #
 # Environment: SYSTEST_PRODUCT  the daemon executable (default $SYSTEST_CACHE/publish/eqlactors/eqlactors)
 #              SYSTEST_RECOVER_LIMIT  seconds allowed per recovery (default 240; the guest is ~25x slower)
+#              SYSTEST_CONNECT_TIMEOUT  remote.connectTimeoutSeconds of the config (default 60: the product's 15 s
+#                                     is for real hosts; three ssh handshakes through the jump host in a TCG guest
+#                                     on a loaded host took longer, and every link failed before it reached slirp)
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
@@ -39,7 +42,8 @@ write_config() {
     "slirpCommand": "bin/slirp",
     "attach": "unix",
     "identityFile": "$TOPO_SSH_DIR/id_ed25519",
-    "knownHostsFile": "$TOPO_SSH_DIR/known_hosts"
+    "knownHostsFile": "$TOPO_SSH_DIR/known_hosts",
+    "connectTimeoutSeconds": ${SYSTEST_CONNECT_TIMEOUT:-60}
   },
   "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
