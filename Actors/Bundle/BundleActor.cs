@@ -45,7 +45,7 @@ public sealed class BundleActor : ReceiveActor
 
     public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
     {
-        _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher);
+        _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher, options.Random ?? Random.Shared);
         _desiredRoutes = [.. DesiredRoutes.For(config).Select(r => r.ToSpec())];
         foreach (var link in config.EffectiveLinks) _records[link] = new LinkRecord();
         _remote = Context.ActorOf(RemoteActor.Props(_ctx), "remote");
