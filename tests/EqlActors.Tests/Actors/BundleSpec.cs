@@ -29,10 +29,16 @@ public abstract class BundleSpec(Akka.Configuration.Config? overrides = null)
     /// <summary>Every simulated actor lives under one root that runs on the test's thread (see <see cref="SimulationRoot"/>).</summary>
     protected IActorRef Root => _root ??= Sys.StartSimulationRoot();
 
-    protected IActorRef CreateBundle(BundleConfig? config = null, SimulationOptions? options = null, bool start = true)
+    /// <summary>The simulated world alone, for tests of one actor with probes around it.</summary>
+    protected void CreateWorld(BundleConfig? config = null, SimulationOptions? options = null)
     {
         Config = config ?? new BundleConfig();
         Sim = new SimulatedSystem(Clock, Config, options);
+    }
+
+    protected IActorRef CreateBundle(BundleConfig? config = null, SimulationOptions? options = null, bool start = true)
+    {
+        CreateWorld(config, options);
         Bundle = CreateBundleActor("bundle");
         if (start) Bundle.Tell(new StartBundle());
         return Bundle;
