@@ -22,9 +22,10 @@ public static class SimulateCommand
         var priority = new Option<long>("--priority") { Description = "EQL slave priority (1 is the HOWTO's and never decays)", DefaultValueFactory = _ => new EqlConfig().Priority };
         var bundles = new Option<int>("--bundles") { Description = "Bundles to simulate, each on its own simulated host pair", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the results instead of the timeline" };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Write the whole event timeline to FILE (the same seed and options write the same file)" };
 
         var command = new Command("simulate", "Run the whole actor tree on the built-in simulated system with injected faults (exit 0: every fault recovered, nothing leaked)");
-        foreach (var option in new Option[] { links, faults, seed, duration, stock, priority, bundles, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { links, faults, seed, duration, stock, priority, bundles, json, trace }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var errors = new List<string>();
@@ -64,9 +65,23 @@ public static class SimulateCommand
                 Priority = prio,
                 Bundles = bundleCount,
             };
+            var traceFile = parse.GetValue(trace);
+            using var traceWriter = traceFile is null ? null : new StreamWriter(traceFile.FullName, append: false) { NewLine = "\n" };
             var wall = Stopwatch.StartNew();
-            var report = new SimulationRunner(run, asJson ? Progress(faultCount, wall) : Console.WriteLine).Run();
+            Action<string>? timeline = (asJson, traceWriter) switch
+            {
+                (true, null) => Progress(faultCount, wall),
+                (true, { } w) => Both(w.WriteLine, Progress(faultCount, wall)),
+                (false, null) => Console.WriteLine,
+                (false, { } w) => line =>
+                {
+                    Console.WriteLine(line);
+                    w.WriteLine(line);
+                },
+            };
+            var report = new SimulationRunner(run, timeline).Run();
             wall.Stop();
+            traceWriter?.Flush();
             if (asJson)
             {
                 var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
@@ -77,6 +92,8 @@ public static class SimulateCommand
             {
                 PrintSummary(report, wall.Elapsed);
             }
+            if (!report.Success)
+                Console.Error.WriteLine($"eqlactors simulate: failed; replay this exact run with: {run.ReplayCommand(traceFile?.FullName ?? "replay.trace")}");
             return report.Success ? EqlActorsCli.Ok : EqlActorsCli.Failed;
         });
         return command;
@@ -95,6 +112,12 @@ public static class SimulateCommand
     /// With --json nothing else is printed until the end: every <see cref="ProgressInterval"/> of wall time, one line
     /// on stderr counts the faults injected so far (from the runner's own timeline lines).
     /// </summary>
+    private static Action<string> Both(Action<string> first, Action<string> second) => line =>
+    {
+        first(line);
+        second(line);
+    };
+
     private static Action<string> Progress(int faults, Stopwatch wall)
     {
         var injected = 0;

@@ -330,28 +330,8 @@ public sealed class ControlServer(
             return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>())}");
         var link = request.Link ?? state.Config.EffectiveLinks[0];
         log.LogWarning("Control: injecting simulated fault {Fault} on link {Link}", kind, link);
-        var done = kind switch
-        {
-            FaultKind.PppdKilled => sim.InjectPppdExit(link, 5),
-            FaultKind.PppdConnectFailed => sim.InjectPppdExit(link, 8),
-            FaultKind.PppdPtyFailed => sim.InjectPppdExit(link, 9),
-            FaultKind.PppdNegotiationFailed => sim.InjectPppdExit(link, 10),
-            FaultKind.PppdLcpTimeout => sim.InjectPppdExit(link, 15),
-            FaultKind.PppdHangup => sim.InjectPppdExit(link, 16),
-            FaultKind.SshDropped => sim.DropSsh(link),
-            FaultKind.RemoteSlirpKilled => Do(sim.KillRemoteSlirp),
-            FaultKind.LinkDownPppdAlive => sim.TakeLinkDown(link),
-            FaultKind.EqlMasterDown => Do(sim.TakeEqlMasterDown),
-            FaultKind.EqlModuleUnloaded => Do(sim.UnloadEqlModule),
-            FaultKind.SlaveStalled => sim.StallSlave(link),
-            FaultKind.RemoteUnreachable => Do(() => sim.MakeRemoteUnreachable(TimeSpan.FromSeconds(30))),
-            // Permanent until fixed: host_B refuses the key, and the link loses its chain so it must reconnect.
-            FaultKind.AuthenticationRefused => Do(sim.RefuseAuthentication) && sim.InjectPppdExit(link, 16),
-            _ => false,
-        };
+        var done = sim.Inject(kind, link, route: Actors.DesiredRoutes.For(state.Config)[^1]);
         return done ? new ControlResponse("ok") { Message = $"{kind} injected" } : ControlResponse.Error("failed", $"{kind} could not be injected now (link {link} not running?)");
-
-        static bool Do(Action a) { a(); return true; }
     }
 }
 

@@ -54,7 +54,7 @@ done
 
 echo "installed eqlactors into ${DESTDIR:-/}: $PREFIX/bin/eqlactors, $UNITDIR/eqlactors.service"
 if [ -z "$DESTDIR" ]; then
-    [ -f /etc/eqlactors/eqlactors.json ] || echo "next: write /etc/eqlactors/eqlactors.json (eqlactors config import-rc ~/.eqlrc > ...)"
+    [ -f /etc/eqlactors/eqlactors.json ] || echo "next: write /etc/eqlactors/eqlactors.json (eqlactors config import-rc ~/.eql-slirprc > ...)"
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         systemctl daemon-reload
         echo "next: systemctl enable --now eqlactors   (an upgrade: systemctl restart eqlactors; running links are adopted)"

@@ -123,4 +123,33 @@ public class SimulateCommandTests
         Assert.True(SimulateCommand.TryParseDuration(text, out var span));
         Assert.Equal(seconds, span.TotalSeconds);
     }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_json_but_wall_time_and_the_same_trace_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("eqlactors-replay-");
+        try
+        {
+            string Once(string trace)
+            {
+                var (exit, output) = Invoke("simulate", "--links", "3", "--faults", "60", "--seed", "5", "--duration", "1h", "--json", "--trace", trace);
+                Assert.Equal(0, exit);
+                var node = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
+                Assert.True(node.Remove("wallSeconds"));
+                return node.ToJsonString();
+            }
+
+            var a = Once(Path.Combine(dir.FullName, "a.trace"));
+            var b = Once(Path.Combine(dir.FullName, "b.trace"));
+
+            Assert.Equal(a, b);
+            var traceA = File.ReadAllText(Path.Combine(dir.FullName, "a.trace"));
+            Assert.Contains("FAULT #60", traceA);
+            Assert.Equal(traceA, File.ReadAllText(Path.Combine(dir.FullName, "b.trace")));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
