@@ -61,6 +61,8 @@ public sealed record ControlResponse(string Type)
 
 public sealed record DaemonInfo(int Pid, string Version, bool Simulated, string SocketPath, DateTimeOffset StartedAt);
 
+public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare);
+
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);
 
 public sealed record StatusView(
@@ -69,7 +71,7 @@ public sealed record StatusView(
     bool Ready,
     int Configured,
     int Enslaved,
-    IReadOnlyList<LinkStatus> Links, // the bundle's own record: one shape per concept, serialized as is
+    IReadOnlyList<LinkView> Links,
     string Master,
     bool MasterUp,
     IReadOnlyList<RouteView> Routes,
@@ -85,7 +87,7 @@ public sealed record StatusView(
         s.Ready,
         configured,
         s.Links.Count(l => l.Enslaved),
-        [.. s.Links],
+        [.. s.Links.Select(l => new LinkView(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare))],
         s.Master.Device,
         s.Master.Up,
         [.. s.Routes.Select(r => new RouteView(r.Route.Destination.ToString(), r.Route.Device, r.Route.Gateway?.ToString(), r.Present))],
