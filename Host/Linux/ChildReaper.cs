@@ -100,7 +100,7 @@ public sealed class ChildReaper
     {
         var self = Environment.ProcessId;
         // Outside the lock: a zombie stays one until someone reaps it, and the check is repeated under the lock.
-        var candidates = ProcessTree.All().Where(p => p.IsZombie && p.ParentPid == self).Select(p => p.Pid).ToList();
+        var candidates = Children().Select(pid => ProcessTree.Stat(pid)).Where(p => p is { IsZombie: true } && p.ParentPid == self).Select(p => p!.Pid).ToList();
         foreach (var pid in _vouched.Keys)
         {
             if (ProcessTree.Stat(pid) is null) _vouched.TryRemove(pid, out _); // gone (reaped by someone else)
@@ -140,6 +140,34 @@ public sealed class ChildReaper
         }
         Interlocked.Add(ref _reaped, reaped.Count);
         return reaped.Count;
+    }
+
+    /// <summary>
+    /// This process's children from <c>/proc/self/task/*/children</c> (a few small reads, where a walk of
+    /// <c>/proc</c> reads every process's stat: it matters on SIGCHLD in a slow machine), or every process
+    /// whose parent is this one when the kernel lacks CONFIG_PROC_CHILDREN.
+    /// </summary>
+    private static IEnumerable<int> Children()
+    {
+        var pids = new HashSet<int>();
+        var any = false;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                string text;
+                try { text = File.ReadAllText(Path.Combine(task, "children")); }
+                catch (FileNotFoundException) { continue; }
+                catch (DirectoryNotFoundException) { continue; } // the thread ended
+                any = true;
+                foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (int.TryParse(word, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) pids.Add(pid);
+            }
+        }
+        catch (IOException) { any = false; }
+        if (any) return pids;
+        var self = Environment.ProcessId;
+        return ProcessTree.All().Where(p => p.ParentPid == self).Select(p => p.Pid);
     }
 
     private static void TryReap(int pid, int self, List<(int, string?, int)> reaped)

@@ -109,7 +109,7 @@ public sealed class ChainResourceTests : IDisposable
             .ToDictionary(g => g.Key, g => g.Count());
 
     [Fact]
-    public async Task Start_stop_cycles_leave_no_descriptors_threads_or_zombies_behind()
+    public async Task Start_stop_cycles_leave_no_descriptors_or_zombies_behind()
     {
         var pppd = _dir.WriteScript("pppd", IpDownStandIn.Script);
         using var ppp = new LinuxPppProcesses(_dir.Path);

@@ -3,7 +3,7 @@
 # sourced for its set-up, kernel checks and fault harness), then SYSTEST_SOAK_FAULTS real faults in rotation,
 # each followed by the full state back and a verified 1 MiB transfer:
 #   pppd-kill   SIGKILL to a link's pppd          ssh-kill     SIGTERM to a link's ssh client
-#   unit-kill   SIGTERM to the remote `slirp -l N` of unit 1 or 2 (not the main slirp: that drops every link)
+#   unit-kill   SIGKILL to the remote `slirp -l N` of unit 1 or 2 (not the main slirp: that drops every link)
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
 # After the bring-up and after every fault it samples the daemon (RSS anonymous/file, open fds by kind, threads,
 # its zombie children), the zombies and processes of both hosts (host_B = user hostb) and the files in /run and
@@ -12,7 +12,7 @@
 # first 8 faults, when the heap has settled). Exit 0 only if every fault recovered, no sample saw a zombie, the
 # fds at the end are within 5 of the start and anonymous RSS grows <= 5 MiB per 100 faults after the first 8.
 #
-# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_CONNECT_TIMEOUT (ssh's, default 60 s), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT).
+# Environment: SYSTEST_SOAK_FAULTS (default 25), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
@@ -22,12 +22,7 @@ FAULTS=${SYSTEST_SOAK_FAULTS:-25}
 SAMPLES=$SYSTEST_OUT/soak-samples.jsonl
 KINDS=(pppd-kill ssh-kill unit-kill link-down route-delete)
 
-# the remote `slirp -l N` of unit N that is not the main slirp (the oldest owns the socket); the newest if several
-unit_slirp() { local main p newest=""; main=$(pgrep -o -u hostb -x slirp) || return 1
-  for p in $(pgrep -u hostb -x slirp); do
-    [ "$p" != "$main" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-l $1 \?$" && newest=$p
-  done; [ -n "$newest" ] && echo "$newest"; }
-kill_unit_slirp() { local p; p=$(unit_slirp "$1") && kill "$p"; }
+# unit_slirp / kill_unit_slirp (SIGKILL to unit N's own slirp -l N), kill_ssh_of, delete_lan_route: product.sh's
 sigkill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill -KILL "$p"; }
 nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]} ))]}"; }
 
@@ -52,12 +47,11 @@ T0=$(now)
 rm -f "$SAMPLES"
 topo_setup fixed
 write_config
-# The guest is ~25x slower than a real host, more when the host is shared: ssh through the jump host can need
-# more than the default 15 s to authenticate (seen at host load 30: every link "Connection closed [preauth]"),
-# and a link more than the default 60 s to come up.
+# The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
+# (product.sh's config) a link can need more than the default 60 s to come up (seen at host load 30-40).
 python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" <<'PY'
 import json, sys
-c = json.load(open(sys.argv[1])); c["remote"]["connectTimeoutSeconds"] = int(sys.argv[2])
+c = json.load(open(sys.argv[1]))
 c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
@@ -72,7 +66,7 @@ if wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql" stable_full_s
     case $kind in
       pppd-kill) l=$(nth_link "$round"); fault "pppd-kill#$i" "SIGKILL to the pppd of $l" sigkill_pppd_of "$l" ;;
       ssh-kill) l=$(nth_link "$((round + 1))"); fault "ssh-kill#$i" "SIGTERM to the ssh client of $l" kill_ssh_of "$l" ;;
-      unit-kill) u=$((1 + round % 2)); fault "unit-kill#$i" "SIGTERM to the remote slirp of unit $u" kill_unit_slirp "$u" ;;
+      unit-kill) u=$((1 + round % 2)); fault "unit-kill#$i" "SIGKILL to the remote slirp of unit $u" kill_unit_slirp "$u" ;;
       link-down) l=$(nth_link "$((round + 2))"); fault "link-down#$i" "ip link set $l down" ip link set "$l" down ;;
       route-delete) fault "route-delete#$i" "ip route del $TOPO_LAN_NET" delete_lan_route ;;
     esac || { ok=false; sample "$((i + 1))"; break; }
