@@ -10,7 +10,8 @@
 #              SYSTEST_RECOVER_LIMIT  seconds allowed per recovery (default 240; the guest is ~25x slower)
 #              SYSTEST_CONNECT_TIMEOUT  remote.connectTimeoutSeconds of the config (default 60: the product's 15 s
 #                                     is for real hosts; three ssh handshakes through the jump host in a TCG guest
-#                                     on a loaded host took longer, and every link failed before it reached slirp)
+#                                     on a loaded host took longer, and every link failed before it reached slirp);
+#                                     supervision.linkUpTimeoutSeconds is twice it (default 120 s, the product's 60 s)
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
@@ -47,7 +48,8 @@ write_config() {
   },
   "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
-  "routes": { "remoteLans": ["$TOPO_LAN_NET"] }
+  "routes": { "remoteLans": ["$TOPO_LAN_NET"] },
+  "supervision": { "linkUpTimeoutSeconds": $((2 * ${SYSTEST_CONNECT_TIMEOUT:-60})) }
 }
 EOF
 }
