@@ -13,9 +13,9 @@ namespace EqlActors.Actors;
 /// </summary>
 public sealed class EqlActor : PortActor
 {
-    private sealed record ReconcileTick;
-    private sealed record BalanceTick;
-    private sealed record MasterChanged;
+    private sealed record ReconcileTick : ICoalesced;
+    private sealed record BalanceTick : ICoalesced;
+    private sealed record MasterChanged : ICoalesced;
     private sealed record Pass(string? LostReason, bool MasterUp, Dictionary<int, string> Enslaved, List<(int Link, string Interface, long Priority)> Newly, List<(int Link, string Interface)> Released);
 
     // Below this much new upload in a window there is nothing to judge balance by (an idle bundle).
