@@ -68,7 +68,12 @@ public sealed record SimulationReport(
 /// Runs the real actor tree on simulated systems in virtual time, injects faults one at a time (each once the world
 /// is healthy again), measures how long each takes to heal, and checks for leaks after the final stop.
 /// </summary>
-public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline = null)
+/// <param name="probe">
+/// Called on the runner's thread with the actor system, the number of faults recovered so far and the simulated
+/// systems: once the bundles are up (0), after each recovery, and once more before the final stop (-1). The heap
+/// benchmark measures there; nothing moves in virtual time while it runs.
+/// </param>
+public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline = null, Action<ActorSystem, int, IReadOnlyList<SimulatedSystem>>? probe = null)
 {
     private sealed record Bundle(string Name, SimulatedSystem Sim, IActorRef Actor, IReadOnlyList<Route> Routes, BundleConfig Config);
 
@@ -112,6 +117,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
             actor.Tell(new StartBundle());
         }
 
+        probe?.Invoke(system, 0, bundles.Select(b => b.Sim).ToList());
         var random = Seeds.For(run.Seed, "faults");
         var kinds = Enum.GetValues<FaultKind>();
         var plan = new Queue<FaultKind>();
@@ -155,6 +161,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                     Say(now, $"recovered from fault #{active.Number} ({active.Kind}) after {seconds:0.0} s");
                     active = null;
                     nextFaultAt = Max(nextFaultAt, now + TimeSpan.FromSeconds(1));
+                    probe?.Invoke(system, recoveries.Count, bundles.Select(b => b.Sim).ToList());
                 }
                 else if (now - active.At > run.RecoveryTimeout)
                 {
@@ -198,6 +205,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         }
 
         var simulated = clock.Now - _start;
+        probe?.Invoke(system, -1, bundles.Select(b => b.Sim).ToList());
         foreach (var bundle in bundles)
         {
             var stopped = bundle.Actor.Ask<BundleStopped>(new StopBundle(), TimeSpan.FromMinutes(5));

@@ -61,6 +61,11 @@ public static class ServiceHost
             log.Information("eqlactors exited cleanly");
             return Cli.EqlActorsCli.Ok;
         }
+        catch (Control.ControlSocketFolderUnsafeException ex)
+        {
+            log.Error("eqlactors refuses to serve: {Reason}", ex.Message);
+            return Cli.EqlActorsCli.InvalidConfiguration;
+        }
         catch (Control.ControlSocketInUseException ex)
         {
             log.Error("eqlactors is already running: {Reason}", ex.Message);
