@@ -13,13 +13,10 @@ namespace EqlActors.Actors;
 /// </summary>
 public sealed class EqlActor : PortActor
 {
-    private sealed record ReconcileTick;
-    private sealed record BalanceTick;
-    private sealed record MasterChanged;
+    private sealed record ReconcileTick : ICoalesced;
+    private sealed record BalanceTick : ICoalesced;
+    private sealed record MasterChanged : ICoalesced;
     private sealed record Pass(string? LostReason, bool MasterUp, Dictionary<int, string> Enslaved, List<(int Link, string Interface, long Priority)> Newly, List<(int Link, string Interface)> Released);
-
-    // Below this much new upload in a window there is nothing to judge balance by (an idle bundle).
-    private const long MinBytesToJudge = 256 * 1024;
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -187,27 +184,12 @@ public sealed class EqlActor : PortActor
             var previous = _lastSample;
             _lastSample = sample;
             _tx = sample;
-            if (sample.Count < 2 || previous.Count != sample.Count || !sample.Keys.All(previous.ContainsKey)) return;
-            var deltas = sample.ToDictionary(kv => kv.Key, kv => Math.Max(0, kv.Value - previous[kv.Key]));
-            var total = deltas.Values.Sum();
-            if (total < MinBytesToJudge) return;
-            _shares = deltas.ToDictionary(kv => kv.Key, kv => (double)kv.Value / total);
-            var tolerance = _ctx.Config.Health.ImbalanceTolerance;
-            if (_shares.Values.Any(s => DeviationFromTheOthers(s, _shares.Count) > tolerance)) Rebalance(_shares);
+            var verdict = ImbalanceDetector.Judge(previous, sample, _ctx.Config.Health.ImbalanceTolerance);
+            if (verdict.Shares.Count == 0) return;
+            _shares = new Dictionary<string, double>(verdict.Shares);
+            if (verdict.Imbalanced) Rebalance(_shares);
             else Report();
         }, ex => _log.Debug("Sampling slave counters failed: {Reason}", ex.Message));
-    }
-
-    /// <summary>
-    /// How far one slave's share is from the mean share of the other slaves, relative to that mean. Not from the
-    /// equal share 1/n: the slave's own share is part of that mean, and with two slaves it pulls the mean halfway
-    /// to itself, so a stalled slave that still carries the overflow of a full partner (43/57) looked only 0.13
-    /// from equal and was never healed.
-    /// </summary>
-    private static double DeviationFromTheOthers(double share, int slaves)
-    {
-        var othersMean = (1 - share) / (slaves - 1);
-        return othersMean <= 0 ? double.PositiveInfinity : Math.Abs(share / othersMean - 1);
     }
 
     private void Rebalance(Dictionary<string, double> shares)

@@ -19,7 +19,7 @@ public sealed class LinkActor : PortActor
     private sealed record PppInterfaceAssigned(int Pid, string Interface);
     private sealed record InterfaceChanged(LinkChanged Change);
     private sealed record UpTimedOut(int Pid);
-    private sealed record ReconcileTick;
+    private sealed record ReconcileTick : ICoalesced;
     private sealed record ExitGraceOver(int Pid, string Reason);
 
     // The kernel reports the interface down, then gone, a moment before pppd's exit is seen: wait that long for
@@ -57,12 +57,16 @@ public sealed class LinkActor : PortActor
 
     private PppLaunch Launch => new(_link, _ctx.Config);
 
+    // Longer than the link supervisor's bound on a stop (twice the grace plus 10 s), so that a chain whose end is
+    // not confirmed is named there; past this the actor gives up on it too.
+    private TimeSpan StopTimeout => _ctx.Config.Supervision.StopGrace * 2 + TimeSpan.FromSeconds(20);
+
     protected override void PreStart()
     {
         var self = Self;
         _subscription = _ctx.Ports.Links.Subscribe(change => self.Tell(new InterfaceChanged(change)));
         Timers.StartPeriodicTimer("reconcile", new ReconcileTick(), _ctx.Config.Supervision.ReconcileInterval);
-        RunPort(() => _ctx.Ports.Ppp.AdoptAsync(Launch, _events), Adopted, ex =>
+        RunPort(ct => _ctx.Ports.Ppp.AdoptAsync(Launch, _events, ct), Adopted, ex =>
         {
             _log.Warning("Link {Link}: looking for a pppd to adopt failed: {Reason}", _link, ex.Message);
             AskForGoAhead();
@@ -105,7 +109,7 @@ public sealed class LinkActor : PortActor
     private void StartPppd()
     {
         _phase = LinkPhase.Starting;
-        RunPort(() => _ctx.Ports.Ppp.StartAsync(Launch, _events), process =>
+        RunPort(ct => _ctx.Ports.Ppp.StartAsync(Launch, _events, ct), process =>
         {
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
             _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
@@ -160,7 +164,7 @@ public sealed class LinkActor : PortActor
     private void CheckInterface()
     {
         if (_interface is not { } ifname) return;
-        RunPort(() => _ctx.Ports.Links.GetAsync(ifname), state =>
+        RunPort(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
         {
             if (ifname != _interface) return;
             var up = state.Exists && state.IsUp;
@@ -180,7 +184,7 @@ public sealed class LinkActor : PortActor
     private void ConfirmDown(string reason)
     {
         if (_interface is not { } ifname) return;
-        RunPort(() => _ctx.Ports.Links.GetAsync(ifname), state =>
+        RunPort(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
         {
             if (ifname != _interface || _phase != LinkPhase.Up) return;
             if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
@@ -235,7 +239,7 @@ public sealed class LinkActor : PortActor
             then();
             return;
         }
-        RunPort(() => _ctx.Ports.Ppp.StopAsync(process, _ctx.Config.Supervision.StopGrace), () =>
+        RunPort(ct => _ctx.Ports.Ppp.StopAsync(process, _ctx.Config.Supervision.StopGrace, ct), () =>
         {
             _process = null;
             _interface = null;
@@ -246,7 +250,7 @@ public sealed class LinkActor : PortActor
             _process = null;
             _interface = null;
             then();
-        });
+        }, StopTimeout);
     }
 
     private void StopForGood()

@@ -18,6 +18,9 @@ public sealed class RemoteActor : PortActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _retryDelay;
 
+    // ssh through jump hosts: seconds per connection, more on a slow host (12-13 s measured in the qemu guest).
+    private static readonly TimeSpan RemoteTimeout = TimeSpan.FromMinutes(2);
+
     public RemoteActor(BundleContext ctx)
     {
         _ctx = ctx;
@@ -34,10 +37,10 @@ public sealed class RemoteActor : PortActor
         Timers.Cancel("retry");
         var remote = _ctx.Ports.Remote;
         var links = _ctx.Config.EffectiveLinks.ToArray();
-        RunPort(async () =>
+        RunPort(async ct =>
         {
             // A slirp that cannot serve our links fails every attach the same way: say so once, do not retry.
-            var (probe, killed) = await remote.PrepareAsync(links, killStale);
+            var (probe, killed) = await remote.PrepareAsync(links, killStale, ct);
             if (!probe.CanServe(links))
                 throw new PortException($"the remote slirp cannot serve links {string.Join(",", links)}: {probe.Detail}", FailureKind.Permanent);
             return killed;
@@ -54,13 +57,13 @@ public sealed class RemoteActor : PortActor
             if (permanent) return;
             Timers.StartSingleTimer("retry", new Retry(killStale), _retryDelay);
             _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _ctx.Config.Supervision.MaxBackoff.Ticks));
-        });
+        }, RemoteTimeout);
     }
 
     private void Clean(IActorRef requester)
     {
         Timers.Cancel("retry");
-        RunPort(() => _ctx.Ports.Remote.KillStaleSlirpAsync(), killed =>
+        RunPort(ct => _ctx.Ports.Remote.KillStaleSlirpAsync(ct), killed =>
         {
             _log.Info("Remote cleaned: {Killed} slirp processes killed", killed);
             requester.Tell(new RemoteCleaned(killed));
@@ -68,6 +71,6 @@ public sealed class RemoteActor : PortActor
         {
             _log.Warning("Cleaning the remote host failed, slirp may linger there: {Reason}", ex.Message);
             requester.Tell(new RemoteCleaned(0));
-        });
+        }, RemoteTimeout);
     }
 }

@@ -17,7 +17,7 @@ public sealed class RouteActor : PortActor
 {
     private const string TcpReordering = "net.ipv4.tcp_reordering";
 
-    private sealed record ReconcileTick;
+    private sealed record ReconcileTick : ICoalesced;
     private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, IReadOnlyList<Route> Unshadowed, string? Sysctl, string? SysctlFound, bool SysctlWritten);
 
     private readonly BundleContext _ctx;

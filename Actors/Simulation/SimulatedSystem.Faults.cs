@@ -149,6 +149,12 @@ public sealed partial class SimulatedSystem
         }
     }
 
+    /// <summary>The next <paramref name="count"/> interface reads never answer: the caller's timeout must end them.</summary>
+    public void HangInterfaceReads(int count)
+    {
+        lock (_gate) _hangingReads = count;
+    }
+
     /// <summary>host_B stops accepting our key; established sessions stay until they drop.</summary>
     public void RefuseAuthentication()
     {

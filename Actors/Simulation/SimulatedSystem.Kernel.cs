@@ -77,7 +77,21 @@ public sealed partial class SimulatedSystem
             return new Unsubscriber(() => { lock (sim._gate) sim._subscribers.Remove(onChange); });
         }
 
-        public Task<LinkState> GetAsync(string name, CancellationToken ct = default) => Done(() => sim.StateOf(name), sim._gate);
+        public Task<LinkState> GetAsync(string name, CancellationToken ct = default)
+        {
+            lock (sim._gate)
+            {
+                if (sim._hangingReads > 0)
+                {
+                    // A call that never answers (a netlink reply that never comes): only its cancellation ends it.
+                    sim._hangingReads--;
+                    var hung = new TaskCompletionSource<LinkState>();
+                    ct.Register(() => hung.TrySetCanceled(ct));
+                    return hung.Task;
+                }
+            }
+            return Done(() => sim.StateOf(name), sim._gate);
+        }
     }
 
     private sealed class Unsubscriber(Action dispose) : IDisposable

@@ -21,6 +21,7 @@ public sealed partial class SimulatedSystem
     private readonly List<Action> _outbox = [];
     private bool _flushScheduled;
     private int _nextPid = 1000;
+    private int _hangingReads;
 
     public SimulatedSystem(IScheduler scheduler, BundleConfig config, SimulationOptions? options = null)
     {

@@ -126,7 +126,8 @@ public static class ServiceHost
                 {
                     // The simulated world runs on the actor system's own scheduler: in real time here.
                     state.Simulation = new SimulatedSystem(system.Scheduler, config);
-                    ports = state.Simulation.Ports;
+                    // Off the actors' threads like the Linux ports, so that the daemon behaves the same on both.
+                    ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared);
                 }
                 else
                 {

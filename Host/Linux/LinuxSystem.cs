@@ -10,13 +10,15 @@ public static class LinuxSystem
     /// <summary>
     /// Builds the ports for <paramref name="config"/>. <paramref name="netns"/> runs the network ports (links,
     /// EQL ioctls, routes, sysctl) inside a named namespace; null is the host's own, as in production.
-    /// pppd and the remote host are not namespace-aware.
+    /// pppd and the remote host are not namespace-aware. Every call starts on the process's
+    /// <see cref="PortThreads"/>: some of these adapters block behind their Task signature, and an actor must never
+    /// wait for one on its own thread.
     /// </summary>
-    public static SystemPorts Create(BundleConfig config, string? netns = null) => new(
+    public static SystemPorts Create(BundleConfig config, string? netns = null) => OffloadedPorts.Wrap(new(
         new LinuxPppProcesses(),
         new LinuxNetworkLinks(netns),
         new LinuxEqlDriver(netns),
         new LinuxRoutes(netns),
         new LinuxSysctl(netns),
-        new SshRemoteHost(config));
+        new SshRemoteHost(config)), PortThreads.Shared);
 }

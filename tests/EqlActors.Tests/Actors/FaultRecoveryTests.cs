@@ -168,4 +168,20 @@ public class FaultRecoveryTests : BundleSpec
         action();
         return true;
     }
+
+    [Fact]
+    public void Interface_reads_that_never_answer_time_out_and_the_link_still_heals()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+
+        // The reads that would notice the link going down hang: each costs its timeout, not the link.
+        Sim.HangInterfaceReads(3);
+        Assert.True(Sim.TakeLinkDown(1));
+        Advance(TimeSpan.FromSeconds(10));
+        Assert.True(Status().Links.Count == 3, "the bundle answers status while its link actors wait");
+
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(3));
+        AssertInvariants();
+    }
 }

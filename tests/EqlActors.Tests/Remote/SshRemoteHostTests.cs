@@ -237,7 +237,8 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         Assert.True(probe.CanServe([0, 1, 2]), probe.Detail);
         Assert.Equal(0, killed);
         foreach (var n in new[] { 0, 1, 2 }) Assert.Equal("ppp\n", File.ReadAllText(Path.Combine(sshd.Home, $".slirprc-{n}")));
-        await Task.Delay(500); // sshd logs asynchronously
+        // sshd logs asynchronously: wait for the lines, then check there is exactly one of each.
+        await Wait.UntilAsync(() => Count(sshd.Jump.Log, "Accepted publickey") > jumpBefore && Count(sshd.Target.Log, "Accepted publickey") > targetBefore, TimeSpan.FromSeconds(30), "sshd's log lines");
         Assert.Equal(1, Count(sshd.Jump.Log, "Accepted publickey") - jumpBefore);
         Assert.Equal(1, Count(sshd.Target.Log, "Accepted publickey") - targetBefore);
     }
