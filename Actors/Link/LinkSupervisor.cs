@@ -50,6 +50,10 @@ public sealed class LinkSupervisor : ReceiveActor, IWithTimers
             if (_links.TryGetValue(m.Link, out var supervisor)) supervisor.Tell(m);
             else if (_ctx.Config.EffectiveLinks.Contains(m.Link)) EnsureLink(m.Link);
         });
+        Receive<RecycleLink>(m =>
+        {
+            if (!_stopping && _links.TryGetValue(m.Link, out var supervisor)) supervisor.Tell(m);
+        });
         Receive<RestartParkedLinks>(_ =>
         {
             foreach (var link in _ctx.Config.EffectiveLinks) Self.Tell(new RestartLink(link));

@@ -84,6 +84,7 @@ public static class ConfigJson
             w.WriteStartObject("health");
             w.WriteBoolean("enabled", h.Enabled);
             w.WriteString("target", h.Target);
+            if (h.RemoteLanTarget is null) w.WriteNull("remoteLanTarget"); else w.WriteString("remoteLanTarget", h.RemoteLanTarget);
             w.WriteNumber("intervalSeconds", h.Interval.TotalSeconds);
             w.WriteNumber("timeoutSeconds", h.Timeout.TotalSeconds);
             w.WriteNumber("failuresBeforeRestart", h.FailuresBeforeRestart);
@@ -96,6 +97,10 @@ public static class ConfigJson
             w.WriteString("socketPath", ctl.SocketPath);
             if (ctl.LogFile is null) w.WriteNull("logFile"); else w.WriteString("logFile", ctl.LogFile);
             w.WriteString("logLevel", ctl.LogLevel);
+            w.WriteEndObject();
+
+            w.WriteStartObject("metrics");
+            if (c.Metrics.Listen is null) w.WriteNull("listen"); else w.WriteString("listen", c.Metrics.Listen);
             w.WriteEndObject();
 
             w.WriteEndObject();

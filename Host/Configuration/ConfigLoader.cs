@@ -163,7 +163,7 @@ public static class ConfigLoader
         public BundleConfig Read()
         {
             var d = new BundleConfig();
-            Section("remote"); Section("ppp"); Section("eql"); Section("routes"); Section("supervision"); Section("health"); Section("control");
+            Section("remote"); Section("ppp"); Section("eql"); Section("routes"); Section("supervision"); Section("health"); Section("control"); Section("metrics");
             var r = d.Remote;
             var p = d.Ppp;
             var e = d.Eql;
@@ -171,6 +171,7 @@ public static class ConfigLoader
             var s = d.Supervision;
             var h = d.Health;
             var c = d.Control;
+            var m = d.Metrics;
             return d with
             {
                 Links = List("links", d.Links, ConfigParse.Int),
@@ -233,6 +234,7 @@ public static class ConfigLoader
                 {
                     Enabled = Scalar("health.enabled", h.Enabled, ConfigParse.Bool),
                     Target = Scalar("health.target", h.Target, Text),
+                    RemoteLanTarget = Nullable("health.remoteLanTarget", h.RemoteLanTarget, Text),
                     Interval = Scalar("health.intervalSeconds", h.Interval, ConfigParse.Seconds),
                     Timeout = Scalar("health.timeoutSeconds", h.Timeout, ConfigParse.Seconds),
                     FailuresBeforeRestart = Scalar("health.failuresBeforeRestart", h.FailuresBeforeRestart, ConfigParse.Int),
@@ -244,6 +246,10 @@ public static class ConfigLoader
                     SocketPath = Scalar("control.socketPath", c.SocketPath, Text),
                     LogFile = Nullable("control.logFile", c.LogFile, Text),
                     LogLevel = Scalar("control.logLevel", c.LogLevel, LogLevel),
+                },
+                Metrics = m with
+                {
+                    Listen = Nullable("metrics.listen", m.Listen, Text),
                 },
             };
         }

@@ -18,5 +18,8 @@ public static class LinuxSystem
         new LinuxEqlDriver(netns),
         new LinuxRoutes(netns),
         new LinuxSysctl(netns),
-        new SshRemoteHost(config));
+        new SshRemoteHost(config))
+    {
+        Probe = new LinuxHealthProbe(),
+    };
 }
