@@ -8,8 +8,8 @@ namespace EqlActors.Actors;
 /// <summary>
 /// Watches what the other actors cannot see: whether each link carries traffic, not only LCP. Every reconcile
 /// interval it samples every up link's kernel counters (for status and /metrics). With <c>health.enabled</c>, every
-/// health interval it probes <c>health.target</c> through each up link (bound to its pppN) and, when configured,
-/// <c>health.remoteLanTarget</c> through the eql master. A link whose probe fails <c>failuresBeforeRestart</c> times
+/// health interval it sends an echo to <c>health.target</c>'s host out through each up link and, when configured,
+/// connects to <c>health.remoteLanTarget</c> through the bundle. A link whose probe fails <c>failuresBeforeRestart</c> times
 /// in a row is restarted through the bundle. A remote LAN target that fails while every link's probe succeeds is
 /// host_B's side: reported, never a reason to restart links.
 /// </summary>
@@ -92,14 +92,13 @@ public sealed class HealthActor : PortActor
         if (_ctx.Ports.Probe is not { } probe || _up.Count == 0) return;
         var h = _ctx.Config.Health;
         var up = new Dictionary<int, string>(_up);
-        var (host, port) = HealthTargets.Split(h.Target);
+        var (host, _) = HealthTargets.Split(h.Target);
         var lan = h.RemoteLanTarget is { } t ? HealthTargets.Split(t) : ((string, int)?)null;
-        var device = _ctx.Config.Eql.Device;
         RunPort(async () =>
         {
             // In parallel: a dead path costs a whole timeout, and the round stays within one timeout.
-            var probes = up.ToDictionary(kv => kv.Key, kv => (kv.Value, probe.ConnectAsync(kv.Value, host, port, h.Timeout)));
-            var lanProbe = lan is { } l ? probe.ConnectAsync(device, l.Item1, l.Item2, h.Timeout) : null;
+            var probes = up.ToDictionary(kv => kv.Key, kv => (kv.Value, probe.EchoAsync(kv.Value, host, h.Timeout)));
+            var lanProbe = lan is { } l ? probe.ConnectAsync(l.Item1, l.Item2, h.Timeout) : null;
             var links = new Dictionary<int, (string, ProbeOutcome)>();
             foreach (var (link, (ifname, task)) in probes) links[link] = (ifname, await task);
             return new Probed(links, lanProbe is null ? null : await lanProbe);

@@ -42,27 +42,36 @@ public sealed partial class SimulatedSystem
 
     private bool Carries(SimInterface iface) => iface.IsUp && !_droppingTraffic.Contains(iface);
 
-    private ProbeOutcome Probe(string device, string host, int port)
+    /// <summary>An echo out through one link: it needs that link to carry traffic (the reply may come back over any).</summary>
+    private ProbeOutcome Echo(string device, string host)
+    {
+        lock (_gate)
+        {
+            if (!_interfaces.TryGetValue(device, out var iface) || !iface.IsUp) return new(false, null, $"{device} is down");
+            if (Unreachable) return new(false, null, $"no echo reply from {host} via {device} (host_B unreachable)");
+            return Carries(iface) ? new(true, ProbeRttSeconds, $"echo from {host} sent via {device}") : new(false, null, $"no echo reply from {host} via {device}");
+        }
+    }
+
+    /// <summary>A connect through the bundle: eql up with a slave that carries traffic, host_B and its LAN reachable.</summary>
+    private ProbeOutcome Connect(string host, int port)
     {
         lock (_gate)
         {
             var target = $"{host}:{port}";
-            if (!_interfaces.TryGetValue(device, out var iface) || !iface.IsUp) return new(false, null, $"{device} is down");
-            if (Unreachable) return new(false, null, $"{target} did not answer via {device} (host_B unreachable)");
-            if (device == EqlDevice)
-            {
-                if (Master is null || !_slaves.Any(s => _interfaces.TryGetValue(s.Name, out var i) && Carries(i)))
-                    return new(false, null, $"{target} did not answer via {device} (no slave carries traffic)");
-                if (_remoteLanUnreachable) return new(false, null, $"{target} did not answer via {device}");
-                return new(true, ProbeRttSeconds, $"{target} connected via {device}");
-            }
-            return Carries(iface) ? new(true, ProbeRttSeconds, $"{target} connected via {device}") : new(false, null, $"{target} did not answer via {device}");
+            if (Master is not { IsUp: true } || !_slaves.Any(s => _interfaces.TryGetValue(s.Name, out var i) && Carries(i)))
+                return new(false, null, $"{target} did not answer (no eql slave carries traffic)");
+            if (Unreachable || _remoteLanUnreachable) return new(false, null, $"{target} did not answer");
+            return new(true, ProbeRttSeconds, $"{target} connected");
         }
     }
 
     private sealed class ProbePort(SimulatedSystem sim) : IHealthProbe
     {
-        public Task<ProbeOutcome> ConnectAsync(string device, string host, int port, TimeSpan timeout, CancellationToken ct = default) =>
-            Task.FromResult(sim.Probe(device, host, port));
+        public Task<ProbeOutcome> EchoAsync(string device, string host, TimeSpan timeout, CancellationToken ct = default) =>
+            Task.FromResult(sim.Echo(device, host));
+
+        public Task<ProbeOutcome> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) =>
+            Task.FromResult(sim.Connect(host, port));
     }
 }

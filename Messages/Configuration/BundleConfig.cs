@@ -163,10 +163,10 @@ public sealed record HealthConfig
     /// <summary>End-to-end probes through each link and through the bundle. Imbalance healing below runs regardless.</summary>
     public bool Enabled { get; init; }
 
-    /// <summary>A TCP <c>host:port</c> probed through each link (bound to its pppN): host_B's sshd seen through slirp as 10.0.2.2:22.</summary>
+    /// <summary>A <c>host:port</c> whose host gets an ICMP echo out through each link (bound to its pppN): slirp's own 10.0.2.2 answers it.</summary>
     public string Target { get; init; } = "10.0.2.2:22";
 
-    /// <summary>A TCP <c>host:port</c> in a remote LAN, probed through the eql master; null: no remote LAN probe.</summary>
+    /// <summary>A TCP <c>host:port</c> in a remote LAN, connected to through the bundle; null: no remote LAN probe.</summary>
     public string? RemoteLanTarget { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);

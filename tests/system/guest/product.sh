@@ -41,7 +41,8 @@ write_config() {
   },
   "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
-  "routes": { "remoteLans": ["$TOPO_LAN_NET"] }
+  "routes": { "remoteLans": ["$TOPO_LAN_NET"] },
+  "health": { "enabled": true, "target": "10.0.2.2:22", "intervalSeconds": 4, "timeoutSeconds": 3, "failuresBeforeRestart": 2 }
 }
 EOF
 }
@@ -131,6 +132,31 @@ kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   done; return 1; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
 
+# lcp-only: ppp1 stays up, enslaved and answering LCP echo, but drops every IP packet it should send: a pfifo
+# with limit 0 (built into the kernel, no module) drops whatever reaches the qdisc, and LCP frames never do (pppd
+# writes them to the ppp channel, below the qdisc). Nothing in the kernel's view changes, so fault()'s checks
+# cannot see it: only the daemon's end-to-end probe (health.enabled, bound to ppp1) can. Detect = the pppd of
+# ppp1 replaced (the restart the probe asked for); recover = the full state back; the product's log must name the
+# probe; then a verified transfer.
+pppd_of_ppp1_replaced() { local p; p=$(pppd_of ppp1) && [ -n "$p" ] && [ "$p" != "$LCP_ONLY_OLD" ]; }
+lcp_only_fault() { local kind=lcp-only t0 td tr
+  FAULT_ORDER+=("$kind")
+  log "=== fault $kind: tc qdisc replace dev ppp1 root pfifo limit 0 (ppp1 passes LCP, drops all other traffic)"
+  LCP_ONLY_OLD=$(pppd_of ppp1); t0=$(now)
+  if ! tc qdisc replace dev ppp1 root pfifo limit 0; then FAULT_STATUS[$kind]=inject-failed; log "could not inject $kind"; return 1; fi
+  if ! wait_for "$LIMIT" "the probe to restart ppp1 (pppd $LCP_ONLY_OLD replaced)" pppd_of_ppp1_replaced; then
+    FAULT_STATUS[$kind]=not-detected; log "NOT DETECTED: $(state_line); qdisc: $(tc qdisc show dev ppp1 2>&1)"; return 1; fi
+  td=$(since "$t0"); log "product restarted ppp1 after ${td}s"
+  if ! wait_for "$LIMIT" "full state after $kind" stable_full_state; then
+    FAULT_STATUS[$kind]=not-recovered; log "NOT RECOVERED after ${LIMIT}s: $(state_line)"; return 1; fi
+  tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }')
+  FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
+  if ! grep -q "end-to-end probe failed" "$SYSTEST_OUT/product.log"; then
+    FAULT_STATUS[$kind]=not-by-the-probe; log "ppp1 was restarted, but not by the end-to-end probe"; return 1; fi
+  log "recovered after ${tr}s (probe restarted ppp1 after ${td}s): $(state_line)"
+  if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
+}
+
 # ---------------------------------------------------------------- run
 T0=$(now)
 topo_setup fixed
@@ -167,6 +193,7 @@ if [ -n "$STABLE_SINCE" ]; then
   run_fault slirp-kill "SIGTERM to the remote main slirp (every link drops)" kill_main_slirp
   run_fault ssh-kill "SIGTERM to the ssh client of ppp2" kill_ssh_of ppp2
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
+  if $ok; then lcp_only_fault || ok=false; else FAULT_ORDER+=(lcp-only); FAULT_STATUS[lcp-only]=skipped; fi
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
   # SIGKILL the daemon: the links must survive and be adopted by the next daemon (same pppd pids)
