@@ -45,12 +45,12 @@ public static class OperatorCommands
     public static IEnumerable<Command> Build()
     {
         var restartLink = new Command("restart-link",
-            "Restart one link: wakes a parked link, or stops a running link's pppd chain and starts it again (exit 0: restarting, 1: refused, 2: not a configured link, 3: no daemon)");
+            "Restart one link: wakes a parked link, or stops a running link's pppd chain and starts it again (exit 0: restarting, 1: refused, 2: not a configured link, 3: no daemon, 4: not root)");
         restartLink.Arguments.Add(LinkArgument);
         restartLink.SetAction((parse, _) => ControlCommands.Linux(parse, () => RestartLinkAsync(parse)));
 
         var restartParked = new Command("restart-parked",
-            "Wake every parked link (one that gave up or hit a permanent error) after you fixed the cause (exit 0, 3: no daemon)");
+            "Wake every parked link (one that gave up or hit a permanent error) after you fixed the cause (exit 0, 3: no daemon, 4: not root)");
         restartParked.SetAction((parse, _) => ControlCommands.Linux(parse, () => RestartParkedAsync(parse)));
 
         var logs = new Command("logs",
