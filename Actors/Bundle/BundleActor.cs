@@ -52,6 +52,10 @@ public sealed class BundleActor : ReceiveActor
         public string? Interface;
         public int Starts;
         public string? LastError;
+        public readonly Dictionary<string, long> Failures = [];
+        public DateTimeOffset? LastChange;
+        public LinkCounters? Counters;
+        public ProbeResult? Probe;
     }
 
     private readonly BundleContext _ctx;
@@ -60,6 +64,7 @@ public sealed class BundleActor : ReceiveActor
     private readonly IActorRef _eql;
     private readonly IActorRef _routes;
     private readonly IActorRef _links;
+    private readonly IActorRef _health;
     private readonly Dictionary<int, LinkRecord> _records = [];
     private readonly Dictionary<int, IActorRef> _waiting = [];
     private readonly HashSet<int> _reported = [];
@@ -73,6 +78,14 @@ public sealed class BundleActor : ReceiveActor
     private bool _ready;
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
+    private HealthObserved? _healthView;
+    private long _reconcilePasses;
+    private long _imbalancesHealed;
+    private long _recoveries;
+    private double _recoverySecondsTotal;
+    private double? _lastRecoverySeconds;
+    private readonly long[] _recoveryBuckets = new long[BundleStats.RecoveryBucketBounds.Count];
+    private DateTimeOffset? _degradedSince;
 
     public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
     {
@@ -83,6 +96,7 @@ public sealed class BundleActor : ReceiveActor
         _eql = Context.ActorOf(EqlActor.Props(_ctx), "eql");
         _routes = Context.ActorOf(RouteActor.Props(_ctx), "routes");
         _links = Context.ActorOf(LinkSupervisor.Props(_ctx), "links");
+        _health = Context.ActorOf(HealthActor.Props(_ctx), "health");
 
         Become(StoppedState);
     }
@@ -111,6 +125,8 @@ public sealed class BundleActor : ReceiveActor
             RetryRemoteIfParked();
             _links.Forward(m);
         });
+        Receive<RecycleLink>(m => _links.Forward(m));
+        Receive<LinkUnhealthy>(m => _links.Tell(new RecycleLink(m.Link, m.Reason)));
         Receive<LinkReadyToStart>(m => ReadyToStart(m.Link, Sender));
         Receive<RemotePrepared>(e =>
         {
@@ -149,8 +165,20 @@ public sealed class BundleActor : ReceiveActor
     private void Common()
     {
         Receive<GetBundleStatus>(_ => Sender.Tell(Status()));
+        Receive<CheckAlive>(m => _eql.Forward(m));
         Receive<RestartLink>(_ => { });
         Receive<RestartParkedLinks>(_ => { });
+        Receive<RecycleLink>(_ => { });
+        Receive<LinkUnhealthy>(_ => { });
+        Receive<HealthObserved>(m =>
+        {
+            _healthView = m;
+            foreach (var (link, r) in _records)
+            {
+                r.Counters = m.Counters.GetValueOrDefault(link) ?? r.Counters;
+                r.Probe = m.LinkProbes.GetValueOrDefault(link) ?? r.Probe;
+            }
+        });
         Receive<LinkReadyToStart>(m =>
         {
             if (_records.TryGetValue(m.Link, out var record)) record.Phase = LinkPhase.WaitingForGoAhead;
@@ -184,6 +212,7 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = e.Pid;
             r.Interface = e.Interface;
             _eql.Tell(e);
+            _health.Tell(e);
             // The link's address brought the kernel's peer route 10.0.2.2 dev pppN: it shadows the management route.
             _routes.Tell(new ReconcileRoutes());
         }));
@@ -191,7 +220,10 @@ public sealed class BundleActor : ReceiveActor
         {
             r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
             r.LastError = e.Reason;
+            var failure = FailureClass.Of(e.Reason);
+            r.Failures[failure] = r.Failures.GetValueOrDefault(failure) + 1;
             _eql.Tell(e);
+            _health.Tell(e);
         }));
         Receive<LinkParked>(e => Link(e, e.Link, r =>
         {
@@ -199,12 +231,14 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = null;
             r.Interface = null;
             r.LastError = e.Reason;
+            _health.Tell(e);
         }));
         Receive<LinkStopped>(e => Link(e, e.Link, r =>
         {
             r.Phase = LinkPhase.Stopped;
             r.Pid = null;
             r.Interface = null;
+            _health.Tell(e);
         }));
         Receive<RemotePreparationFailed>(Publish);
         Receive<EqlMasterUp>(e =>
@@ -215,11 +249,13 @@ public sealed class BundleActor : ReceiveActor
         Receive<IBundleEvent>(Publish);
         Receive<EqlObserved>(m =>
         {
+            _reconcilePasses++;
             _eqlView = m;
             EvaluateReadiness();
         });
         Receive<RoutesObserved>(m =>
         {
+            _reconcilePasses++;
             _routesView = m;
             EvaluateReadiness();
         });
@@ -227,11 +263,20 @@ public sealed class BundleActor : ReceiveActor
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    private void Publish(IBundleEvent e) => Context.System.EventStream.Publish(e);
+    private void Publish(IBundleEvent e)
+    {
+        if (e is UploadRebalanced) _imbalancesHealed++;
+        Context.System.EventStream.Publish(e);
+    }
 
     private void Link(IBundleEvent e, int link, Action<LinkRecord> update)
     {
-        if (_records.TryGetValue(link, out var record)) update(record);
+        if (_records.TryGetValue(link, out var record))
+        {
+            var phase = record.Phase;
+            update(record);
+            if (record.Phase != phase || record.LastChange is null) record.LastChange = e.At;
+        }
         Publish(e);
     }
 
@@ -262,6 +307,11 @@ public sealed class BundleActor : ReceiveActor
                 if (r is { Phase: LinkPhase.Up, Pid: { } pid, Interface: { } ifname }) _eql.Tell(new LinkUp(_ctx.Name, link, pid, ifname, Now));
         }
         else if (child.Equals(_routes)) _routes.Tell(new StartRoutes());
+        else if (child.Equals(_health))
+        {
+            foreach (var (link, r) in _records)
+                if (r is { Phase: LinkPhase.Up, Pid: { } pid, Interface: { } ifname }) _health.Tell(new LinkUp(_ctx.Name, link, pid, ifname, Now));
+        }
         else if (child.Equals(_links)) _links.Tell(new StartLinks());
         else if (child.Equals(_remote) && _prepareRequested && !_remotePrepared) _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
     }
@@ -303,9 +353,21 @@ public sealed class BundleActor : ReceiveActor
         {
             _log.Info("Bundle {Bundle} ready: every link enslaved, every route present", _ctx.Name);
             Publish(new BundleReady(_ctx.Name, Now));
+            if (_degradedSince is { } since)
+            {
+                var took = Now - since;
+                _degradedSince = null;
+                _recoveries++;
+                _recoverySecondsTotal += took.TotalSeconds;
+                _lastRecoverySeconds = took.TotalSeconds;
+                for (var i = 0; i < _recoveryBuckets.Length; i++)
+                    if (took.TotalSeconds <= BundleStats.RecoveryBucketBounds[i]) _recoveryBuckets[i]++;
+                Publish(new BundleRecovered(_ctx.Name, took, Now));
+            }
         }
         else if (_phase == BundlePhase.Running)
         {
+            _degradedSince = Now;
             _log.Warning("Bundle {Bundle} degraded: {Reason}", _ctx.Name, missing);
             Publish(new BundleDegraded(_ctx.Name, missing!, Now));
         }
@@ -333,10 +395,22 @@ public sealed class BundleActor : ReceiveActor
                 tx = _eqlView.TxBytes.GetValueOrDefault(ifname);
                 share = _eqlView.Shares.TryGetValue(ifname, out var s) ? s : null;
             }
-            return new LinkStatus(kv.Key, r.Phase, r.Pid, r.Interface, enslaved, Math.Max(0, r.Starts - 1), r.LastError, tx, share);
+            return new LinkStatus(kv.Key, r.Phase, r.Pid, r.Interface, enslaved, Math.Max(0, r.Starts - 1), r.LastError, tx, share)
+            {
+                Failures = new Dictionary<string, long>(r.Failures),
+                LastChange = r.LastChange,
+                Counters = r.Counters,
+                Probe = r.Probe,
+            };
         }).ToList();
         var routes = _desiredRoutes.Select(spec => new RouteStatus(spec, _routesView.Present.Contains(spec))).ToList();
-        return new BundleStatus(_ctx.Name, _phase, _ready, links, new MasterStatus(_ctx.Config.Eql.Device, _eqlView.MasterUp), routes, _routesView.TcpReordering, Now);
+        return new BundleStatus(_ctx.Name, _phase, _ready, links, new MasterStatus(_ctx.Config.Eql.Device, _eqlView.MasterUp), routes, _routesView.TcpReordering, Now)
+        {
+            Stats = new BundleStats(_reconcilePasses, _imbalancesHealed, _recoveries, _recoverySecondsTotal, _lastRecoverySeconds, _healthView?.RemoteLan, _healthView?.RemoteLanVerdict)
+            {
+                RecoveryBuckets = [.. _recoveryBuckets],
+            },
+        };
     }
 
     private void BeginStop(IActorRef requester)
@@ -345,6 +419,7 @@ public sealed class BundleActor : ReceiveActor
         _log.Info("Bundle {Bundle} stopping", _ctx.Name);
         _phase = BundlePhase.Stopping;
         _ready = false;
+        _degradedSince = null;
         _waiting.Clear();
         _linksNotStopped = [];
         Step(StopStep.Routes);

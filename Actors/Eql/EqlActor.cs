@@ -48,6 +48,7 @@ public sealed class EqlActor : PortActor
         Receive<MasterChanged>(_ => Reconcile());
         Receive<BalanceTick>(_ => SampleBalance());
         Receive<ReleaseSlaves>(_ => Release(Sender));
+        Receive<CheckAlive>(_ => Sender.Tell(new Alive()));
         Receive<RemoveEqlMaster>(_ => RemoveMaster(Sender));
     }
 

@@ -135,6 +135,7 @@ public sealed class LinkActor : PortActor
                 Fail($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false));
             Receive<ReconcileTick>(_ => CheckInterface());
             HandleExit();
+            HandleRecycle();
             HandleStop();
         });
     }
@@ -156,6 +157,7 @@ public sealed class LinkActor : PortActor
             Receive<ExitGraceOver>(m => m.Pid == _process?.Pid, m => ConfirmDown(m.Reason));
             Receive<ReconcileTick>(_ => CheckInterface());
             HandleExit();
+            HandleRecycle();
             HandleStop();
         });
     }
@@ -198,6 +200,12 @@ public sealed class LinkActor : PortActor
             Fail($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent));
     }
 
+    /// <summary>A restart asked for by the operator or the health probe: a transient failure with that reason.</summary>
+    private void HandleRecycle()
+    {
+        Receive<RecycleLink>(m => m.Link == _link, m => Fail(m.Reason, false));
+    }
+
     private void HandleStop()
     {
         Receive<StopLink>(_ => StopForGood());
@@ -226,6 +234,7 @@ public sealed class LinkActor : PortActor
             Become(() =>
             {
                 Receive<RestartLink>(_ => AskForGoAhead());
+                Receive<RecycleLink>(_ => AskForGoAhead());
                 HandleStop();
             });
         });

@@ -82,6 +82,7 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
             Become(Stopping);
         });
         Receive<RestartLink>(m => _child!.Tell(m));
+        Receive<RecycleLink>(m => _child!.Tell(m));
     }
 
     private void ChildEnded()
@@ -122,18 +123,23 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
             _sinceUp = 0;
             StartChild();
         });
+        // Restarting already.
+        Receive<RecycleLink>(_ => { });
         Receive<StopLink>(_ => Context.Stop(Self));
     }
 
     private void Parked()
     {
-        Receive<RestartLink>(_ =>
-        {
-            _failures.Clear();
-            _sinceUp = 0;
-            StartChild();
-        });
+        Receive<RestartLink>(_ => Unpark());
+        Receive<RecycleLink>(_ => Unpark());
         Receive<StopLink>(_ => Context.Stop(Self));
+    }
+
+    private void Unpark()
+    {
+        _failures.Clear();
+        _sinceUp = 0;
+        StartChild();
     }
 
     /// <summary>The child is ending its chain; its termination, after a stop or a failure alike, ends this supervisor.</summary>
@@ -144,5 +150,6 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
         Receive<ResetBackoff>(_ => { });
         Receive<StopLink>(_ => { });
         Receive<RestartLink>(_ => { });
+        Receive<RecycleLink>(_ => { });
     }
 }

@@ -44,6 +44,7 @@ public sealed class LinkSupervisor : ReceiveActor, IWithTimers
         Receive<StopLinks>(_ => Sender.Tell(new LinksStopped([])));
         Receive<RestartLink>(_ => { });
         Receive<RestartParkedLinks>(_ => { });
+        Receive<RecycleLink>(_ => { });
         // A supervisor given up on at the last stop's deadline may still end later: nothing to do then.
         Receive<Terminated>(_ => { });
     }
@@ -58,6 +59,10 @@ public sealed class LinkSupervisor : ReceiveActor, IWithTimers
     {
         Receive<StartLinks>(_ => StartAll());
         Receive<RestartLink>(m =>
+        {
+            if (_links.TryGetValue(m.Link, out var link)) link.Tell(m);
+        });
+        Receive<RecycleLink>(m =>
         {
             if (_links.TryGetValue(m.Link, out var link)) link.Tell(m);
         });
@@ -119,6 +124,7 @@ public sealed class LinkSupervisor : ReceiveActor, IWithTimers
         Receive<StartLinks>(_ => _log.Warning("Bundle {Bundle}: links not started while stopping", _ctx.Name));
         Receive<RestartLink>(_ => { });
         Receive<RestartParkedLinks>(_ => { });
+        Receive<RecycleLink>(_ => { });
     }
 
     private void Finish(List<IActorRef> requesters, IReadOnlyList<int> notStopped)

@@ -1,7 +1,11 @@
 namespace EqlActors.Ports;
 
 /// <summary>A network interface's state at one moment. <see cref="IsSlave"/> is IFF_SLAVE.</summary>
-public sealed record LinkState(string Name, bool Exists, bool IsUp, int Mtu, bool IsSlave, long TxBytes, long RxBytes);
+public sealed record LinkState(string Name, bool Exists, bool IsUp, int Mtu, bool IsSlave, long TxBytes, long RxBytes)
+{
+    public long TxPackets { get; init; }
+    public long RxPackets { get; init; }
+}
 
 /// <summary>An interface appeared, changed or vanished.</summary>
 public sealed record LinkChanged(string Name, bool Exists, bool IsUp);

@@ -13,7 +13,10 @@ public static class OffloadedPorts
         new Eql(ports.Eql, threads),
         new Routes(ports.Routes, threads),
         new Sysctl(ports.Sysctl, threads),
-        new Remote(ports.Remote, threads));
+        new Remote(ports.Remote, threads))
+    {
+        Probe = ports.Probe is null ? null : new HealthProbe(ports.Probe, threads),
+    };
 
     private sealed class Ppp(IPppProcesses inner, PortThreads t) : IPppProcesses, IDisposable
     {
@@ -89,5 +92,13 @@ public static class OffloadedPorts
         public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => t.Run(() => inner.ProbeSlirpAsync(ct));
         // One ssh connection for all three, as the inner adapter may do it (its own PrepareAsync).
         public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) => t.Run(() => inner.PrepareAsync(links, killStale, ct));
+    }
+
+    private sealed class HealthProbe(IHealthProbe inner, PortThreads t) : IHealthProbe, IDisposable
+    {
+        public void Dispose() => (inner as IDisposable)?.Dispose();
+
+        public Task<ProbeOutcome> EchoAsync(string device, string host, TimeSpan timeout, CancellationToken ct = default) => t.Run(() => inner.EchoAsync(device, host, timeout, ct));
+        public Task<ProbeOutcome> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => t.Run(() => inner.ConnectAsync(host, port, timeout, ct));
     }
 }

@@ -7,4 +7,8 @@ public sealed record SystemPorts(
     IEqlDriver Eql,
     IRoutes Routes,
     ISysctl Sysctl,
-    IRemoteHost Remote);
+    IRemoteHost Remote)
+{
+    /// <summary>End-to-end probes (health.enabled); null where none exists: the health actor then only samples counters.</summary>
+    public IHealthProbe? Probe { get; init; }
+}

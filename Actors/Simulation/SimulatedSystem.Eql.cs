@@ -83,10 +83,16 @@ public sealed partial class SimulatedSystem
                 best.BytesQueued += _options.PacketBytes;
                 best.SentThisTick += _options.PacketBytes;
                 _interfaces[best.Name].TxBytes += _options.PacketBytes;
+                _interfaces[best.Name].TxPackets++;
             }
         }
         // slirp answers over its first working unit only: download never balances.
-        if (FirstWorkingUnitInterface() is { } down) down.RxBytes += (long)(_options.DownloadBytesPerSecond * seconds);
+        if (FirstWorkingUnitInterface() is { } down)
+        {
+            var bytes = (long)(_options.DownloadBytesPerSecond * seconds);
+            down.RxBytes += bytes;
+            down.RxPackets += (bytes + _options.PacketBytes - 1) / _options.PacketBytes;
+        }
     }
 
     private sealed class EqlPort(SimulatedSystem sim) : IEqlDriver
@@ -105,10 +111,14 @@ public sealed partial class SimulatedSystem
             sim.SetUp(master, true);
         }, sim._gate);
 
-        public Task<EqlMasterState> GetMasterAsync(string device, CancellationToken ct = default) => Done(() =>
-            sim.Master is { } m && device == sim.EqlDevice
-                ? new EqlMasterState(device, true, m.IsUp, sim._eqlAddress, m.Mtu, MaxSlaves, 1)
-                : new EqlMasterState(device, false, false, null, 0, MaxSlaves, 1), sim._gate);
+        public Task<EqlMasterState> GetMasterAsync(string device, CancellationToken ct = default)
+        {
+            sim.WaitIfWedged();
+            return Done(() =>
+                sim.Master is { } m && device == sim.EqlDevice
+                    ? new EqlMasterState(device, true, m.IsUp, sim._eqlAddress, m.Mtu, MaxSlaves, 1)
+                    : new EqlMasterState(device, false, false, null, 0, MaxSlaves, 1), sim._gate);
+        }
 
         public Task RemoveMasterAsync(string device, CancellationToken ct = default) => Done(() =>
         {

@@ -12,6 +12,8 @@ public sealed class SimInterface(string name, int mtu)
     public int Mtu { get; internal set; } = mtu;
     public long TxBytes { get; internal set; }
     public long RxBytes { get; internal set; }
+    public long TxPackets { get; internal set; }
+    public long RxPackets { get; internal set; }
 }
 
 // The kernel: interfaces with their events, the routing table and sysctl.
@@ -66,7 +68,7 @@ public sealed partial class SimulatedSystem
     }
 
     private LinkState StateOf(string name) => _interfaces.TryGetValue(name, out var i)
-        ? new LinkState(name, true, i.IsUp, i.Mtu, IsEnslaved(name), i.TxBytes, i.RxBytes)
+        ? new LinkState(name, true, i.IsUp, i.Mtu, IsEnslaved(name), i.TxBytes, i.RxBytes) { TxPackets = i.TxPackets, RxPackets = i.RxPackets }
         : new LinkState(name, false, false, 0, false, 0, 0);
 
     private sealed class LinksPort(SimulatedSystem sim) : INetworkLinks

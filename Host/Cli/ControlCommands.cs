@@ -31,7 +31,7 @@ public static class ControlCommands
         DefaultValueFactory = _ => DefaultLogFile,
     };
 
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print the status as one JSON object" };
+    internal static readonly Option<bool> JsonOption = new("--json") { Description = "Print the status as one JSON object" };
 
     public static IEnumerable<Command> Build()
     {
@@ -57,22 +57,25 @@ public static class ControlCommands
 
         var status = new Command("status", "Show every link, the EQL master and the routes (exit 0: every link enslaved, 1: not, 3: no daemon)");
         status.Options.Add(JsonOption);
-        status.SetAction((parse, _) => Linux(parse, () => StatusAsync(parse)));
+        status.Options.Add(OperatorCommands.WatchOption);
+        status.Options.Add(OperatorCommands.IntervalOption);
+        status.Options.Add(OperatorCommands.CountOption);
+        status.SetAction((parse, ct) => Linux(parse, () => parse.GetValue(OperatorCommands.WatchOption) ? OperatorCommands.WatchAsync(parse, ct) : StatusAsync(parse)));
 
-        return [start, stop, restart, status];
+        return [start, stop, restart, status, .. OperatorCommands.Build()];
     }
 
-    private static Task<int> Linux(ParseResult parse, Func<Task<int>> action)
+    internal static Task<int> Linux(ParseResult parse, Func<Task<int>> action)
     {
         if (OperatingSystem.IsLinux()) return action();
         parse.InvocationConfiguration.Error.WriteLine($"eqlactors {parse.CommandResult.Command.Name}: Linux only");
         return Task.FromResult(EqlActorsCli.Failed);
     }
 
-    private sealed record Io(TextWriter Out, TextWriter Err, string Verb);
+    internal sealed record Io(TextWriter Out, TextWriter Err, string Verb);
 
     /// <summary>Connects, or says why not (returns the exit code to use).</summary>
-    private static int? Connect(BundleConfig config, Io io, out ControlClient? client, bool quietIfNone = false)
+    internal static int? Connect(BundleConfig config, Io io, out ControlClient? client, bool quietIfNone = false)
     {
         var path = config.Control.SocketPath;
         switch (ControlClient.TryConnect(path, out client, out var detail))
@@ -92,7 +95,7 @@ public static class ControlCommands
     }
 
     /// <summary>A response of type error: forbidden maps to 4, everything else to 1.</summary>
-    private static int ReportError(ControlResponse? response, Io io)
+    internal static int ReportError(ControlResponse? response, Io io)
     {
         if (response is null)
         {

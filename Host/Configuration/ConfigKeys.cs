@@ -145,6 +145,8 @@ public static class ConfigKeys
 
         new("health.enabled", (r, c) => c with { Health = c.Health with { Enabled = r.Scalar("health.enabled", c.Health.Enabled, ConfigParse.Bool) } }, (w, n, c, _) => Bool(w, n, c.Health.Enabled)),
         new("health.target", (r, c) => c with { Health = c.Health with { Target = r.Scalar("health.target", c.Health.Target, Text) } }, (w, n, c, _) => Str(w, n, c.Health.Target)),
+        new("health.remoteLanTarget", (r, c) => c with { Health = c.Health with { RemoteLanTarget = r.Nullable("health.remoteLanTarget", c.Health.RemoteLanTarget) } },
+            (w, n, c, _) => Str(w, n, c.Health.RemoteLanTarget)),
         new("health.intervalSeconds", (r, c) => c with { Health = c.Health with { Interval = r.Scalar("health.intervalSeconds", c.Health.Interval, ConfigParse.Seconds) } },
             (w, n, c, _) => Num(w, n, c.Health.Interval.TotalSeconds)),
         new("health.timeoutSeconds", (r, c) => c with { Health = c.Health with { Timeout = r.Scalar("health.timeoutSeconds", c.Health.Timeout, ConfigParse.Seconds) } },
@@ -159,6 +161,8 @@ public static class ConfigKeys
         new("control.socketPath", (r, c) => c with { Control = c.Control with { SocketPath = r.Scalar("control.socketPath", c.Control.SocketPath, Text) } }, (w, n, c, _) => Str(w, n, c.Control.SocketPath)),
         new("control.logFile", (r, c) => c with { Control = c.Control with { LogFile = r.Nullable("control.logFile", c.Control.LogFile) } }, (w, n, c, _) => Str(w, n, c.Control.LogFile)),
         new("control.logLevel", (r, c) => c with { Control = c.Control with { LogLevel = r.Scalar("control.logLevel", c.Control.LogLevel, LogLevel) } }, (w, n, c, _) => Str(w, n, c.Control.LogLevel)),
+
+        new("metrics.listen", (r, c) => c with { Metrics = c.Metrics with { Listen = r.Nullable("metrics.listen", c.Metrics.Listen) } }, (w, n, c, _) => Str(w, n, c.Metrics.Listen)),
     ];
 
     /// <summary>The sections, in table order (<c>remote</c>, <c>ppp</c>, ...).</summary>

@@ -25,6 +25,7 @@ public static class ConfigValidator
         ValidateSupervision(config.Supervision, v);
         ValidateHealth(config.Health, v);
         ValidateControl(config.Control, v);
+        ValidateMetrics(config.Metrics, v);
         return v.Errors;
     }
 
@@ -171,17 +172,8 @@ public static class ConfigValidator
 
     private static void ValidateHealth(HealthConfig h, Collector v)
     {
-        // Accepting it would promise a probe nothing runs; upload-balance healing (health.imbalance*) runs regardless.
-        if (h.Enabled)
-            v.Add("health.enabled", "true", "end-to-end probes through the bundle are not implemented yet; leave it false (link, route and upload-balance healing run without it)");
-        var target = h.Target ?? "";
-        var (host, port, error) = ConfigParse.HostPort(target, defaultPort: null);
-        if (error is not null) v.Add("health.target", target, $"{error} (e.g. 10.0.2.2:22)");
-        else
-        {
-            v.Check("health.target", target, ConfigGrammar.Host(host));
-            v.Check("health.target", target, ConfigGrammar.Port(port));
-        }
+        HealthTarget("health.target", h.Target ?? "", v);
+        if (h.RemoteLanTarget is { } lan) HealthTarget("health.remoteLanTarget", lan, v);
         Duration("health.intervalSeconds", h.Interval, v, min: 1, max: 86400);
         Duration("health.timeoutSeconds", h.Timeout, v, min: 0.1, max: 3600);
         if (h.Timeout > h.Interval)
@@ -190,6 +182,41 @@ public static class ConfigValidator
         if (!(h.ImbalanceTolerance > 0 && h.ImbalanceTolerance < 1))
             v.Add("health.imbalanceTolerance", h.ImbalanceTolerance.ToString(CultureInfo.InvariantCulture), "must be greater than 0 and less than 1");
         Duration("health.imbalanceWindowSeconds", h.ImbalanceWindow, v, min: 1, max: 86400);
+    }
+
+    private static void HealthTarget(string key, string target, Collector v)
+    {
+        var (host, port, error) = ConfigParse.HostPort(target, defaultPort: null);
+        if (error is not null) v.Add(key, target, $"{error} (e.g. 10.0.2.2:22)");
+        else
+        {
+            v.Check(key, target, ConfigGrammar.Host(host));
+            v.Check(key, target, ConfigGrammar.Port(port));
+        }
+    }
+
+    /// <summary>
+    /// <c>metrics.listen</c>: an IP literal and a port, nothing a resolver could change. Loopback is the safe
+    /// choice (the endpoint has no authentication); another address is the operator's explicit decision.
+    /// </summary>
+    public static string? MetricsListenError(string listen, out IPEndPoint? endpoint)
+    {
+        endpoint = null;
+        var colon = listen.LastIndexOf(':');
+        if (colon <= 0) return "expected IP:PORT, e.g. 127.0.0.1:9477";
+        var ip = listen[..colon];
+        if (ip.StartsWith('[') && ip.EndsWith(']')) ip = ip[1..^1];
+        else if (ip.Contains(':')) return "an IPv6 address needs brackets: [::1]:9477";
+        if (!IPAddress.TryParse(ip, out var address) || ip.Contains('%')) return "expected an IP address literal, e.g. 127.0.0.1:9477";
+        if (!int.TryParse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            return "the port must be 1-65535";
+        endpoint = new IPEndPoint(address, port);
+        return null;
+    }
+
+    private static void ValidateMetrics(MetricsConfig m, Collector v)
+    {
+        if (m.Listen is { } listen && MetricsListenError(listen, out _) is { } error) v.Add("metrics.listen", listen, error);
     }
 
     /// <summary>Serilog's level names.</summary>

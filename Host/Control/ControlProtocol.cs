@@ -61,7 +61,27 @@ public sealed record ControlResponse(string Type)
 
 public sealed record DaemonInfo(int Pid, string Version, bool Simulated, string SocketPath, DateTimeOffset StartedAt);
 
-public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare);
+public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare)
+{
+    /// <summary>Times the link went down, by reason class (<see cref="FailureClass"/>).</summary>
+    public IReadOnlyDictionary<string, long> Failures { get; init; } = new Dictionary<string, long>();
+    public DateTimeOffset? LastChange { get; init; }
+    /// <summary>Seconds from <see cref="LastChange"/> to the status's own time.</summary>
+    public double? SecondsSinceChange { get; init; }
+    /// <summary>The interface's kernel counters (tx/rx bytes and packets), sampled every reconcile interval.</summary>
+    public LinkCounters? Counters { get; init; }
+    /// <summary>The last end-to-end probe through the link (health.enabled).</summary>
+    public ProbeResult? Probe { get; init; }
+
+    public static LinkView From(LinkStatus l, DateTimeOffset at) => new(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare)
+    {
+        Failures = l.Failures,
+        LastChange = l.LastChange,
+        SecondsSinceChange = l.LastChange is { } c ? Math.Max(0, (at - c).TotalSeconds) : null,
+        Counters = l.Counters,
+        Probe = l.Probe,
+    };
+}
 
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);
 
@@ -78,6 +98,9 @@ public sealed record StatusView(
     string? TcpReordering,
     DateTimeOffset At)
 {
+    /// <summary>The bundle's own counters: reconcile passes, imbalances healed, recoveries, the remote LAN probe.</summary>
+    public BundleStats? Stats { get; init; }
+
     /// <summary>The HOWTO's verdict: every configured link enslaved.</summary>
     public bool Up => Enslaved == Configured && Configured > 0;
 
@@ -87,12 +110,15 @@ public sealed record StatusView(
         s.Ready,
         configured,
         s.Links.Count(l => l.Enslaved),
-        [.. s.Links.Select(l => new LinkView(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare))],
+        [.. s.Links.Select(l => LinkView.From(l, s.At))],
         s.Master.Device,
         s.Master.Up,
         [.. s.Routes.Select(r => new RouteView(r.Route.Destination.ToString(), r.Route.Device, r.Route.Gateway?.ToString(), r.Present))],
         s.TcpReordering,
-        s.At);
+        s.At)
+    {
+        Stats = s.Stats,
+    };
 }
 
 /// <summary>A bundle event as one JSON object: its kind, the link it concerns (if any) and one human line.</summary>
@@ -120,6 +146,9 @@ public sealed record EventView(string Kind, int? Link, string? Interface, string
         SysctlSet x => new("sysctl-set", null, null, $"{x.Key} = {x.Value}", x.At),
         BundleReady x => new("bundle-ready", null, null, "EQL ready", x.At),
         BundleDegraded x => new("bundle-degraded", null, null, $"EQL degraded: {x.Reason}", x.At),
+        BundleRecovered x => new("bundle-recovered", null, null, $"EQL recovered after {x.Took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s", x.At),
+        LinkProbeFailed x => new("link-probe-failed", x.Link, null, $"link {x.Link} end-to-end probe failed ({x.Failures} in a row): {x.Reason}", x.At),
+        RemoteLanUnreachable x => new("remote-lan-unreachable", null, null, $"remote LAN target {x.Target} unreachable from host_B: {x.Reason}", x.At),
         BundleStopped x => new("bundle-stopped", null, null, StoppedMessage(x), x.At),
         _ => new(e.GetType().Name, null, null, e.GetType().Name, e.At),
     };

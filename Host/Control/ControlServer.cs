@@ -39,7 +39,11 @@ public sealed class ControlServer(
         _journal = await journalRef.GetAsync(cancellationToken);
         _acceptLoop = Task.Run(AcceptLoop, CancellationToken.None);
         var systemd = SystemdStatus.Create(services);
-        lifetime.ApplicationStarted.Register(() => systemd.Ready("serving " + listener.Path));
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            systemd.Ready("serving " + listener.Path);
+            state.Served.TrySetResult();
+        });
         log.LogInformation("Control socket {SocketPath} serving", listener.Path);
     }
 
@@ -210,21 +214,16 @@ public sealed class ControlServer(
                     await Send(writer, ControlResponse.Error("bad-request", $"restart-link needs \"link\": one of {string.Join(", ", state.Config.EffectiveLinks)}"));
                     return true;
                 }
-                // The actors restart a link only out of parked (a running one heals itself; a permanent error waits).
-                var phase = (await Status()).Links.FirstOrDefault(l => l.Link == link)?.Phase;
-                if (phase is not (null or LinkPhase.Parked))
-                {
-                    await Send(writer, ControlResponse.Error("not-parked", $"link {link} is {phase.ToString()!.ToLowerInvariant()}: restart-link only wakes a parked link"));
-                    return true;
-                }
-                log.LogInformation("Control: restart link {Link}", link);
-                _bundle.Tell(new RestartLink(link));
-                await Send(writer, new ControlResponse("ok") { Message = $"link {link} restarting" });
+                await Send(writer, await RestartLink(link));
                 return true;
             case Requests.RestartParked:
-                log.LogInformation("Control: restart parked links");
+                var parked = (await Status()).Links.Where(l => l.Phase == LinkPhase.Parked).Select(l => l.Link).ToList();
+                log.LogInformation("Control: restart parked links {Links}", string.Join(",", parked));
                 _bundle.Tell(new RestartParkedLinks());
-                await Send(writer, new ControlResponse("ok") { Message = "parked links restarting" });
+                await Send(writer, new ControlResponse("ok")
+                {
+                    Message = parked.Count == 0 ? "no link is parked" : $"parked links {string.Join(",", parked)} restarting",
+                });
                 return true;
             case Requests.SimulateFault:
                 await Send(writer, SimulateFault(request));
@@ -234,6 +233,34 @@ public sealed class ControlServer(
                 return true;
         }
     }
+
+    /// <summary>
+    /// A parked link is woken (<see cref="Messages.RestartLink"/>); a running one has its chain stopped and started
+    /// again (<see cref="RecycleLink"/>, counted as an <c>operator</c> failure); one between two attempts is already
+    /// restarting; a stopping or stopped bundle restarts nothing.
+    /// </summary>
+    private async Task<ControlResponse> RestartLink(int link)
+    {
+        var status = await Status();
+        if (status.Phase is not (BundlePhase.Starting or BundlePhase.Running))
+            return ControlResponse.Error("not-running", $"the bundle is {status.Phase.ToString().ToLowerInvariant()}: nothing to restart");
+        var phase = status.Links.FirstOrDefault(l => l.Link == link)?.Phase;
+        switch (phase)
+        {
+            case null or LinkPhase.Parked:
+                log.LogInformation("Control: restart parked link {Link}", link);
+                _bundle.Tell(new RestartLink(link));
+                return new ControlResponse("ok") { Message = $"link {link} restarting (it was parked)" };
+            case LinkPhase.Starting or LinkPhase.Up:
+                log.LogInformation("Control: restart running link {Link}", link);
+                _bundle.Tell(new RecycleLink(link, FailureClass.OperatorReason));
+                return new ControlResponse("ok") { Message = $"link {link} restarting (its chain is stopped and started again)" };
+            default:
+                return new ControlResponse("ok") { Message = $"link {link} is {Kebab(phase.Value)}: it is restarting already" };
+        }
+    }
+
+    private static string Kebab(LinkPhase phase) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
 
     /// <summary>
     /// Brings the bundle up (a no-op if it is already starting or running) and streams its events until it is
@@ -316,6 +343,13 @@ public sealed class ControlServer(
     /// <summary>The operator's fix for <see cref="FaultKind.AuthenticationRefused"/>: host_B takes the key again.</summary>
     public const string HealAuthentication = "AuthenticationAccepted";
 
+    /// <summary>Not drawn by the simulation runner: the daemon's own faults (health probe, watchdog tests and demos).</summary>
+    public const string LinkDropsTraffic = "LinkDropsTraffic";
+    public const string RemoteLanUnreachable = "RemoteLanUnreachable";
+    public const string RemoteLanReachable = "RemoteLanReachable";
+    /// <summary>Wedges the eql actor for good (its next kernel query never returns): the watchdog must stop.</summary>
+    public const string WedgeActors = "WedgeActors";
+
     private ControlResponse SimulateFault(ControlRequest request)
     {
         if (state.Simulation is not { } sim)
@@ -326,9 +360,24 @@ public sealed class ControlServer(
             sim.AcceptAuthentication();
             return new ControlResponse("ok") { Message = "host_B accepts the key again" };
         }
-        if (!Enum.TryParse<FaultKind>(request.Fault, ignoreCase: true, out var kind))
-            return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>())}");
         var link = request.Link ?? state.Config.EffectiveLinks[0];
+        switch (request.Fault)
+        {
+            case var f when string.Equals(f, LinkDropsTraffic, StringComparison.OrdinalIgnoreCase):
+                log.LogWarning("Control: simulated link {Link} now drops all but LCP", link);
+                return sim.DropLinkTraffic(link) ? new ControlResponse("ok") { Message = $"link {link} drops all but LCP" } : ControlResponse.Error("failed", $"link {link} is not up");
+            case var f when string.Equals(f, RemoteLanUnreachable, StringComparison.OrdinalIgnoreCase) || string.Equals(f, RemoteLanReachable, StringComparison.OrdinalIgnoreCase):
+                var unreachable = string.Equals(f, RemoteLanUnreachable, StringComparison.OrdinalIgnoreCase);
+                log.LogWarning("Control: simulated remote LAN {State} from host_B", unreachable ? "unreachable" : "reachable");
+                sim.SetRemoteLanUnreachable(unreachable);
+                return new ControlResponse("ok") { Message = unreachable ? "host_B cannot reach its LAN" : "host_B reaches its LAN again" };
+            case var f when string.Equals(f, WedgeActors, StringComparison.OrdinalIgnoreCase):
+                log.LogWarning("Control: wedging the simulated eql actor for good");
+                sim.Wedge();
+                return new ControlResponse("ok") { Message = "the eql actor's next kernel query never returns" };
+        }
+        if (!Enum.TryParse<FaultKind>(request.Fault, ignoreCase: true, out var kind))
+            return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>().Concat([HealAuthentication, LinkDropsTraffic, RemoteLanUnreachable, RemoteLanReachable, WedgeActors]))}");
         log.LogWarning("Control: injecting simulated fault {Fault} on link {Link}", kind, link);
         var done = sim.Inject(kind, link, route: Actors.DesiredRoutes.For(state.Config)[^1]);
         return done ? new ControlResponse("ok") { Message = $"{kind} injected" } : ControlResponse.Error("failed", $"{kind} could not be injected now (link {link} not running?)");

@@ -67,6 +67,12 @@ public sealed class SystemdStatus(ISystemdNotifier notifier, bool lifetimeSendsR
         if (notifier.IsEnabled) notifier.Notify(new Microsoft.Extensions.Hosting.Systemd.ServiceState("STATUS=" + text.Replace('\n', ' ')));
     }
 
+    /// <summary>One keep-alive for systemd's watchdog (WatchdogSec=).</summary>
+    public void Watchdog()
+    {
+        if (notifier.IsEnabled) notifier.Notify(new Microsoft.Extensions.Hosting.Systemd.ServiceState("WATCHDOG=1"));
+    }
+
     /// <summary>
     /// READY=1 once the control socket serves. <see cref="SystemdLifetime"/> sends it itself when systemd is our
     /// parent; without it (a notify socket handed down another way, tests) we send it.

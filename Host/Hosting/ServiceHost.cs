@@ -24,6 +24,9 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
     public SimulatedSystem? Simulation { get; internal set; }
     internal SystemPorts? Ports { get; set; }
 
+    /// <summary>Completed once the control socket serves and READY=1 went to systemd: the watchdog starts after it.</summary>
+    public TaskCompletionSource Served { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Set when the bundle did not report <c>BundleStopped</c> in time: <c>run</c> then exits 1.</summary>
     public bool TeardownIncomplete { get; internal set; }
 }
@@ -142,6 +145,8 @@ public static class ServiceHost
         // Registered after AddAkka: hosted services stop in reverse order, so the bundle is torn down while the
         // actor system still runs.
         builder.Services.AddHostedService<BundleService>();
+        builder.Services.AddHostedService<Metrics.MetricsService>();
+        builder.Services.AddHostedService<WatchdogService>();
         // Last: started once the bundle is starting (READY=1 follows), stopped first (the socket file goes first).
         builder.Services.AddHostedService<Control.ControlServer>();
         extra?.Invoke(builder.Services);

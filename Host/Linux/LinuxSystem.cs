@@ -20,5 +20,8 @@ public static class LinuxSystem
         new LinuxEqlDriver(netns),
         new LinuxRoutes(netns),
         new LinuxSysctl(netns),
-        new SshRemoteHost(config)), PortThreads.Shared);
+        new SshRemoteHost(config))
+    {
+        Probe = new LinuxHealthProbe(),
+    }, PortThreads.Shared);
 }

@@ -4,7 +4,11 @@ using System.Text;
 namespace EqlActors.Host.Linux;
 
 /// <summary>One rtnetlink link message: <c>ifinfomsg</c> plus the attributes this service reads.</summary>
-public sealed record RtLink(bool Deleted, int Index, string? Name, uint Flags, int? Mtu, long? RxBytes, long? TxBytes);
+public sealed record RtLink(bool Deleted, int Index, string? Name, uint Flags, int? Mtu, long? RxBytes, long? TxBytes)
+{
+    public long? RxPackets { get; init; }
+    public long? TxPackets { get; init; }
+}
 
 /// <summary>rtnetlink wire format (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h): headers, requests, parsing.</summary>
 public static class Rtnetlink
@@ -72,7 +76,7 @@ public static class Rtnetlink
         var flags = BinaryPrimitives.ReadUInt32LittleEndian(p[8..]);
         string? name = null;
         int? mtu = null;
-        long? rx = null, tx = null;
+        long? rx = null, tx = null, rxPackets = null, txPackets = null;
         var off = IfInfoSize;
         while (off + 4 <= p.Length)
         {
@@ -90,16 +94,20 @@ public static class Rtnetlink
                     mtu = (int)BinaryPrimitives.ReadUInt32LittleEndian(data);
                     break;
                 case IFLA_STATS64 when data.Length >= 32:
+                    rxPackets = (long)BinaryPrimitives.ReadUInt64LittleEndian(data);
+                    txPackets = (long)BinaryPrimitives.ReadUInt64LittleEndian(data[8..]);
                     rx = (long)BinaryPrimitives.ReadUInt64LittleEndian(data[16..]);
                     tx = (long)BinaryPrimitives.ReadUInt64LittleEndian(data[24..]);
                     break;
                 case IFLA_STATS when data.Length >= 16 && rx is null:
+                    rxPackets = BinaryPrimitives.ReadUInt32LittleEndian(data);
+                    txPackets = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
                     rx = BinaryPrimitives.ReadUInt32LittleEndian(data[8..]);
                     tx = BinaryPrimitives.ReadUInt32LittleEndian(data[12..]);
                     break;
             }
             off += Align(len);
         }
-        return new RtLink(m.Type == RTM_DELLINK, index, name, flags, mtu, rx, tx);
+        return new RtLink(m.Type == RTM_DELLINK, index, name, flags, mtu, rx, tx) { RxPackets = rxPackets, TxPackets = txPackets };
     }
 }

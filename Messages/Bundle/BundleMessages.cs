@@ -16,6 +16,13 @@ public sealed record StopBundle;
 
 // Queries
 public sealed record GetBundleStatus;
+/// <summary>
+/// A round trip through the bundle and its eql actor, answered with <see cref="Alive"/>: the systemd watchdog is
+/// fed only while it comes back. The eql actor is the one that talks to the kernel most often: an effect that
+/// never completes there (a hung ioctl) stalls this answer.
+/// </summary>
+public sealed record CheckAlive;
+public sealed record Alive;
 
 // Events
 public sealed record BundleStarting(string Bundle, DateTimeOffset At) : IBundleEvent;
@@ -39,7 +46,37 @@ public sealed record LinkStatus(
     int Restarts,
     string? LastError,
     long TxBytes,
-    double? UploadShare);
+    double? UploadShare)
+{
+    /// <summary>Times the link went down, by <see cref="FailureClass"/>; classes that never happened are absent.</summary>
+    public IReadOnlyDictionary<string, long> Failures { get; init; } = new Dictionary<string, long>();
+    /// <summary>When the link last changed phase (virtual time under the simulation).</summary>
+    public DateTimeOffset? LastChange { get; init; }
+    /// <summary>The interface's kernel counters, sampled every reconcile interval while it exists.</summary>
+    public LinkCounters? Counters { get; init; }
+    /// <summary>The last end-to-end probe through this link (health.enabled only).</summary>
+    public ProbeResult? Probe { get; init; }
+}
+
+/// <summary>
+/// Counters of the bundle's own work since the daemon started. Recoveries (degraded to ready again) are also
+/// counted per bucket: <see cref="RecoveryBuckets"/>[i] is how many took at most <see cref="RecoveryBucketBounds"/>[i]
+/// seconds (cumulative, as a Prometheus histogram; <see cref="Recoveries"/> is the +Inf bucket).
+/// </summary>
+public sealed record BundleStats(
+    long ReconcilePasses,
+    long ImbalancesHealed,
+    long Recoveries,
+    double RecoverySecondsTotal,
+    double? LastRecoverySeconds,
+    ProbeResult? RemoteLan,
+    string? RemoteLanVerdict)
+{
+    /// <summary>From a quick re-enslave to a slow ssh through jump hosts.</summary>
+    public static readonly IReadOnlyList<double> RecoveryBucketBounds = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+
+    public IReadOnlyList<long> RecoveryBuckets { get; init; } = new long[RecoveryBucketBounds.Count];
+}
 
 public sealed record MasterStatus(string Device, bool Up);
 
@@ -53,4 +90,7 @@ public sealed record BundleStatus(
     MasterStatus Master,
     IReadOnlyList<RouteStatus> Routes,
     string? TcpReordering,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    public BundleStats Stats { get; init; } = new(0, 0, 0, 0, null, null, null);
+}

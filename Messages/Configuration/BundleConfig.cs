@@ -24,6 +24,7 @@ public sealed record BundleConfig
     public SupervisionConfig Supervision { get; init; } = new();
     public HealthConfig Health { get; init; } = new();
     public ControlConfig Control { get; init; } = new();
+    public MetricsConfig Metrics { get; init; } = new();
 
     /// <summary>The links actually run: link 0 alone in single-link mode.</summary>
     public ImmutableArray<int> EffectiveLinks => SingleLink ? [Links.Contains(0) ? 0 : Links[0]] : Links;
@@ -159,11 +160,14 @@ public sealed record SupervisionConfig
 
 public sealed record HealthConfig
 {
-    /// <summary>End-to-end probe through the bundle: not implemented yet, so validation refuses true. Imbalance healing below runs regardless.</summary>
+    /// <summary>End-to-end probes through each link and through the bundle. Imbalance healing below runs regardless.</summary>
     public bool Enabled { get; init; }
 
-    /// <summary>A TCP <c>host:port</c> reached through the bundle, e.g. host_B's sshd seen through slirp as 10.0.2.2:22.</summary>
+    /// <summary>A <c>host:port</c> whose host gets an ICMP echo out through each link (bound to its pppN): slirp's own 10.0.2.2 answers it.</summary>
     public string Target { get; init; } = "10.0.2.2:22";
+
+    /// <summary>A TCP <c>host:port</c> in a remote LAN, connected to through the bundle; null: no remote LAN probe.</summary>
+    public string? RemoteLanTarget { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
     public int FailuresBeforeRestart { get; init; } = 3;
@@ -178,4 +182,10 @@ public sealed record ControlConfig
     public string SocketPath { get; init; } = "/run/eqlactors/control.sock";
     public string? LogFile { get; init; }
     public string LogLevel { get; init; } = "Information";
+}
+
+public sealed record MetricsConfig
+{
+    /// <summary>Where <c>/metrics</c> is served (<c>127.0.0.1:9477</c>); null: no metrics listener.</summary>
+    public string? Listen { get; init; }
 }

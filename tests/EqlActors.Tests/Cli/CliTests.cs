@@ -14,6 +14,9 @@ public class CliTests
     [InlineData("doctor")]
     [InlineData("provision")]
     [InlineData("config")]
+    [InlineData("restart-link")]
+    [InlineData("restart-parked")]
+    [InlineData("logs")]
     public void Every_verb_of_the_cli_is_present(string verb)
     {
         var root = EqlActorsCli.Build();

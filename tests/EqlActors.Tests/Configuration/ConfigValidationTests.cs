@@ -124,7 +124,15 @@ public class ConfigValidationTests
     [InlineData("health.timeoutSeconds", "60", "health.timeoutSeconds", "longer than health.intervalSeconds")]
     [InlineData("health.imbalanceTolerance", "1", "health.imbalanceTolerance", "less than 1")]
     [InlineData("health.failuresBeforeRestart", "0", "health.failuresBeforeRestart", "1-")]
-    [InlineData("health.enabled", "true", "health.enabled", "not implemented yet")]
+    [InlineData("health.remoteLanTarget", "192.168.1.10", "health.remoteLanTarget", "host:port")]
+    [InlineData("health.remoteLanTarget", "`id`:80", "health.remoteLanTarget", "backtick")]
+    // metrics
+    [InlineData("metrics.listen", "localhost:9477", "metrics.listen", "IP address literal")]
+    [InlineData("metrics.listen", "127.0.0.1", "metrics.listen", "IP:PORT")]
+    [InlineData("metrics.listen", "127.0.0.1:0", "metrics.listen", "1-65535")]
+    [InlineData("metrics.listen", "127.0.0.1:+9477", "metrics.listen", "1-65535")]
+    [InlineData("metrics.listen", "::1:9477", "metrics.listen", "brackets")]
+    [InlineData("metrics.listen", "[fe80::1%eth0]:9477", "metrics.listen", "IP address literal")]
     // names
     [InlineData("eql.device", "eql0123456789abc", "eql.device", "15")]
     [InlineData("eql.device", "eq l", "eql.device", "a space")]

@@ -98,17 +98,17 @@ public sealed class ControlSocketTests
         Assert.Matches(@"(?m)^1\s+parked\s+.*Permission denied", down.Stdout);
         Assert.EndsWith("EQL down (simulated)\n", down.Stdout);
 
-        // restart-link only wakes a parked link; link 0 is up.
-        var notParked = await h.RequestAsync(new ControlRequest(Requests.RestartLink, Link: 0));
-        Assert.Equal("not-parked", notParked!.Code);
-
-        // The operator fixes the key, restarts link 1, then every parked link.
+        // The operator fixes the key, restarts link 1, then every parked link (the verbs over the same requests).
         Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Fault: ControlServer.HealAuthentication)))!.Type);
-        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.RestartLink, Link: 1)))!.Type);
+        var one = h.Cli("restart-link", "1");
+        Assert.True(one.Code == 0, one.ToString());
+        Assert.Contains("link 1 restarting (it was parked)", one.Stdout);
         await Wait.UntilAsync(() => Phase(h, 1) == "up", Ready, "link 1 up after restart-link", pollMs: 200);
         Assert.Equal("parked", Phase(h, 2));
         Assert.Equal(1, h.Cli("status").Code);
-        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.RestartParked)))!.Type);
+        var parked = h.Cli("restart-parked");
+        Assert.True(parked.Code == 0, parked.ToString());
+        Assert.Contains("parked links 2 restarting", parked.Stdout);
         await h.WaitForStatusAsync(0, Ready, "every link enslaved again after restart-parked");
 
         var bad = await h.RequestAsync(new ControlRequest(Requests.RestartLink, Link: 7));

@@ -73,10 +73,10 @@ public sealed class DaemonHarness : IDisposable
     }
 
     /// <summary>Starts <c>eqlactors run --simulated</c> as a direct child; its output is collected in <paramref name="output"/>.</summary>
-    public Process StartRun(StringBuilder output, IDictionary<string, string>? env = null)
+    public Process StartRun(StringBuilder output, IDictionary<string, string>? env = null, IEnumerable<string>? extraArgs = null)
     {
         var psi = new ProcessStartInfo(Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { Dll, "run", "--simulated", "--set", SetSocket }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { Dll, "run", "--simulated", "--set", SetSocket }.Concat(extraArgs ?? [])) psi.ArgumentList.Add(a);
         psi.Environment.Remove("NOTIFY_SOCKET");
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;

@@ -20,7 +20,7 @@ public sealed class SystemdUnitTests
         File.ReadAllLines(Unit)
             .SkipWhile(l => l.Trim() != "[Service]").Skip(1).TakeWhile(l => !l.StartsWith('['))
             .Where(l => l.Contains('=') && !l.TrimStart().StartsWith('#'))
-            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim());
+            .Select(l => l.Split('=', 2)).GroupBy(kv => kv[0].Trim()).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(kv => kv[1].Trim())));
 
     [Fact]
     public void The_unit_notifies_adopts_links_after_a_crash_and_waits_for_teardown()
@@ -38,6 +38,17 @@ public sealed class SystemdUnitTests
         Assert.Equal("eqlactors", keys["RuntimeDirectory"]);
         Assert.Equal("0700", keys["RuntimeDirectoryMode"]);
         Assert.Contains("WantedBy=multi-user.target", File.ReadAllText(Unit));
+    }
+
+    [Fact]
+    public void The_unit_arms_the_watchdog_and_serves_metrics_on_loopback()
+    {
+        var keys = ServiceKeys();
+        Assert.EndsWith("s", keys["WatchdogSec"]);
+        Assert.True(int.Parse(keys["WatchdogSec"].TrimEnd('s')) >= 10, "the watchdog must leave a slow reconcile time to answer");
+        Assert.Contains("EQLACTORS__METRICS__LISTEN=127.0.0.1:9477", keys["Environment"]);
+        // The same value must pass the daemon's own validation.
+        Assert.Null(Host.Configuration.ConfigValidator.MetricsListenError("127.0.0.1:9477", out _));
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public sealed class NetworkNetnsTests : IDisposable
     [Fact]
     public void Slave_and_up_flags_are_read_from_ifinfomsg()
     {
-        // RTM_NEWLINK for ppp1, flags IFF_UP|IFF_SLAVE|IFF_RUNNING, mtu 1500, stats64 rx 7 tx 9.
+        // RTM_NEWLINK for ppp1, flags IFF_UP|IFF_SLAVE|IFF_RUNNING, mtu 1500, stats64 rx 7 tx 9 bytes, 3 and 4 packets.
         var msg = new List<byte>();
         void U16(int v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)v); msg.AddRange(b); }
         void U32(uint v) { var b = new byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); msg.AddRange(b); }
@@ -125,6 +125,8 @@ public sealed class NetworkNetnsTests : IDisposable
         U16(8); U16(Rtnetlink.IFLA_MTU); U32(1500);
         U16(4 + 64); U16(Rtnetlink.IFLA_STATS64);
         var stats = new byte[64];
+        BinaryPrimitives.WriteUInt64LittleEndian(stats.AsSpan(0), 3);
+        BinaryPrimitives.WriteUInt64LittleEndian(stats.AsSpan(8), 4);
         BinaryPrimitives.WriteUInt64LittleEndian(stats.AsSpan(16), 7);
         BinaryPrimitives.WriteUInt64LittleEndian(stats.AsSpan(24), 9);
         msg.AddRange(stats);
@@ -133,7 +135,7 @@ public sealed class NetworkNetnsTests : IDisposable
 
         var m = Assert.Single(Rtnetlink.Split(buf, buf.Length));
         var link = Rtnetlink.ParseLink(buf, m);
-        Assert.Equal(new RtLink(false, 7, "ppp1", 0x841, 1500, 7, 9), link);
+        Assert.Equal(new RtLink(false, 7, "ppp1", 0x841, 1500, 7, 9) { RxPackets = 3, TxPackets = 4 }, link);
     }
 
     [Fact]

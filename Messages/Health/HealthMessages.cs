@@ -1,0 +1,42 @@
+namespace EqlActors.Messages;
+
+/// <summary>A link interface's kernel counters at one moment.</summary>
+public sealed record LinkCounters(long TxBytes, long RxBytes, long TxPackets, long RxPackets);
+
+/// <summary>
+/// One end-to-end probe: a TCP connect to the target, bound to one interface. <see cref="Ok"/>: the path carried
+/// traffic both ways (a refused connection counts: the RST came back). <see cref="RttSeconds"/>: connect time.
+/// </summary>
+public sealed record ProbeResult(bool Ok, double? RttSeconds, string Detail, DateTimeOffset At);
+
+// Between the bundle and its health actor
+/// <summary>What the health actor last observed: counters and probe results per link, and the remote LAN's verdict.</summary>
+public sealed record HealthObserved(
+    IReadOnlyDictionary<int, LinkCounters> Counters,
+    IReadOnlyDictionary<int, ProbeResult> LinkProbes,
+    ProbeResult? RemoteLan,
+    string? RemoteLanVerdict);
+
+/// <summary>From the health actor: the link passes LCP but carries no traffic; restart it.</summary>
+public sealed record LinkUnhealthy(int Link, string Reason);
+
+/// <summary>Restart a link that is running (not parked): its chain is stopped and started again.</summary>
+public sealed record RecycleLink(int Link, string Reason);
+
+// Events
+/// <summary>A link's end-to-end probe failed <paramref name="Failures"/> times in a row.</summary>
+public sealed record LinkProbeFailed(string Bundle, int Link, string Reason, int Failures, DateTimeOffset At) : IBundleEvent;
+/// <summary>The remote LAN target does not answer through the bundle although host_B answers over every link: host_B's side.</summary>
+public sealed record RemoteLanUnreachable(string Bundle, string Target, string Reason, DateTimeOffset At) : IBundleEvent;
+/// <summary>The bundle is ready again after it was degraded; <paramref name="Took"/> is the time it was degraded.</summary>
+public sealed record BundleRecovered(string Bundle, TimeSpan Took, DateTimeOffset At) : IBundleEvent;
+
+/// <summary>The <c>host:port</c> form of health targets (validated by the configuration).</summary>
+public static class HealthTargets
+{
+    public static (string Host, int Port) Split(string target)
+    {
+        var colon = target.LastIndexOf(':');
+        return (target[..colon].Trim('[', ']'), int.Parse(target[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
