@@ -21,6 +21,11 @@ public sealed class BundleActor : ReceiveActor
         public string? Interface;
         public int Starts;
         public string? LastError;
+        public DateTimeOffset? LastErrorAt;
+        public string? LastErrorClass;
+        // Reasons already logged in this streak of failures (cleared when the link comes up): each once.
+        public readonly HashSet<string> Logged = [];
+        public bool Diagnosed;
     }
 
     private readonly BundleContext _ctx;
@@ -39,6 +44,7 @@ public sealed class BundleActor : ReceiveActor
     private bool _adoptedAny;
     private bool _prepareRequested;
     private bool _remotePrepared;
+    private bool _probeSent;
     private bool _ready;
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
@@ -86,6 +92,9 @@ public sealed class BundleActor : ReceiveActor
         }));
         Receive<LinkUp>(e => Link(e, e.Link, r =>
         {
+            if (r.Logged.Count > 0) _log.Info("Link {Link} up again after: {Reason}", e.Link, r.LastError);
+            r.Logged.Clear();
+            r.Diagnosed = false;
             r.Phase = LinkPhase.Up;
             r.Pid = e.Pid;
             r.Interface = e.Interface;
@@ -97,7 +106,27 @@ public sealed class BundleActor : ReceiveActor
         {
             r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
             r.LastError = e.Reason;
+            r.LastErrorAt = e.At;
+            r.LastErrorClass = e.Class;
+            // Routine retries are warnings, each distinct reason once per streak; a permanent one is logged as an error when parked.
+            if (r.Logged.Add(e.Reason)) _log.Warning("Link {Link} down ({Class}): {Reason}", e.Link, e.Class, e.Reason);
+            else _log.Debug("Link {Link} down again ({Class}): {Reason}", e.Link, e.Class, e.Reason);
+            // Only that the remote command ended: host_B's error file has its own words (once per streak).
+            ProbeRemoteOnce();
+            if (e.Class == "remote-ended" && !r.Diagnosed)
+            {
+                r.Diagnosed = true;
+                _remote.Tell(new DiagnoseLink(e.Link));
+            }
             _eql.Tell(e);
+        }));
+        Receive<LinkDiagnosed>(e => Link(e, e.Link, r =>
+        {
+            if (r.Phase == LinkPhase.Up) return;
+            r.LastError = e.Reason;
+            r.LastErrorAt = e.At;
+            r.LastErrorClass = e.Class;
+            if (r.Logged.Add(e.Reason)) _log.Warning("Link {Link}: host_B says ({Class}): {Reason}", e.Link, e.Class, e.Reason);
         }));
         Receive<LinkParked>(e => Link(e, e.Link, r =>
         {
@@ -105,6 +134,7 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = null;
             r.Interface = null;
             r.LastError = e.Reason;
+            r.LastErrorAt = e.At;
         }));
         Receive<LinkStopped>(e => Link(e, e.Link, r =>
         {
@@ -175,6 +205,7 @@ public sealed class BundleActor : ReceiveActor
         _adoptedAny = false;
         _prepareRequested = false;
         _remotePrepared = false;
+        _probeSent = false;
         _reported.Clear();
         _waiting.Clear();
         Publish(new BundleStarting(_ctx.Name, Now));
@@ -197,12 +228,38 @@ public sealed class BundleActor : ReceiveActor
         MaybePrepareRemote();
     }
 
-    /// <summary>Once every link said whether it adopted a chain: stale slirp processes are killed only if none did.</summary>
+    /// <summary>
+    /// Once every link said whether it adopted a chain. With the unix-socket attach every link starts at once
+    /// and its own ssh command prepares host_B (rc files; on a clean start unit 0 ends stale slirp processes and
+    /// the other units wait for its socket: <see cref="StartLink.Generation"/>); slirp is probed afterwards, off
+    /// the critical path. The TCP attach needs the password file written first, so there the preparation gates.
+    /// </summary>
     private void MaybePrepareRemote()
     {
         if (_prepareRequested || !_ctx.Config.EffectiveLinks.All(_reported.Contains)) return;
         _prepareRequested = true;
-        _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+        if (_ctx.Config.Remote.Attach == SlirpAttach.Tcp)
+        {
+            _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+            return;
+        }
+        _remotePrepared = true;
+        _phase = BundlePhase.Running;
+        // Deterministic (virtual time in the simulation), distinct per start: no unit waits for an older main slirp.
+        var generation = _adoptedAny ? null : Now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (link, actor) in _waiting) actor.Tell(new StartLink(link, generation));
+        _waiting.Clear();
+    }
+
+    /// <summary>
+    /// The probe of host_B's slirp (units, bookworm's select() bug, the patched build's features) once per start:
+    /// after the bundle is ready or at the first link failure, so that its ssh session never competes with a start.
+    /// </summary>
+    private void ProbeRemoteOnce()
+    {
+        if (_probeSent || _ctx.Config.Remote.Attach == SlirpAttach.Tcp || _phase != BundlePhase.Running) return;
+        _probeSent = true;
+        _remote.Tell(new PrepareRemote(KillStale: false) { ProbeOnly = true });
     }
 
     private void RetryRemoteIfParked()
@@ -220,6 +277,7 @@ public sealed class BundleActor : ReceiveActor
         if (ready)
         {
             _log.Info("Bundle {Bundle} ready: every link enslaved, every route present", _ctx.Name);
+            ProbeRemoteOnce();
             Publish(new BundleReady(_ctx.Name, Now));
         }
         else if (_phase == BundlePhase.Running)
@@ -251,7 +309,11 @@ public sealed class BundleActor : ReceiveActor
                 tx = _eqlView.TxBytes.GetValueOrDefault(ifname);
                 share = _eqlView.Shares.TryGetValue(ifname, out var s) ? s : null;
             }
-            return new LinkStatus(kv.Key, r.Phase, r.Pid, r.Interface, enslaved, Math.Max(0, r.Starts - 1), r.LastError, tx, share);
+            return new LinkStatus(kv.Key, r.Phase, r.Pid, r.Interface, enslaved, Math.Max(0, r.Starts - 1), r.LastError, tx, share)
+            {
+                LastErrorAt = r.LastErrorAt,
+                LastErrorClass = r.LastErrorClass,
+            };
         }).ToList();
         var routes = _desiredRoutes.Select(spec => new RouteStatus(spec, _routesView.Present.Contains(spec))).ToList();
         return new BundleStatus(_ctx.Name, _phase, _ready, links, new MasterStatus(_ctx.Config.Eql.Device, _eqlView.MasterUp), routes, _routesView.TcpReordering, Now);

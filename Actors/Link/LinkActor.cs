@@ -15,6 +15,7 @@ namespace EqlActors.Actors;
 public sealed class LinkActor : PortActor
 {
     private sealed record PppExited(PppExit Exit);
+    private sealed record PppOutput(int Pid, string Line);
     private sealed record PppInterfaceAssigned(int Pid, string Interface);
     private sealed record InterfaceChanged(LinkChanged Change);
     private sealed record UpTimedOut(int Pid);
@@ -32,7 +33,11 @@ public sealed class LinkActor : PortActor
 
         // pppd's own words ("Modem hangup", "LCP terminated by peer") are what an operator reads first. The logging
         // adapter publishes to the event stream, which is safe from the port's reader thread.
-        public void Output(int link, int pid, string line) => log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
+        public void Output(int link, int pid, string line)
+        {
+            log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
+            self.Tell(new PppOutput(pid, line));
+        }
     }
 
     private readonly BundleContext _ctx;
@@ -43,6 +48,8 @@ public sealed class LinkActor : PortActor
     private PppProcess? _process;
     private string? _interface;
     private LinkPhase _phase = LinkPhase.Adopting;
+    // This attempt's output (pppd's and, through it, ssh's stderr), bounded: the words that explain a failure.
+    private readonly Queue<string> _lines = new();
 
     public LinkActor(BundleContext ctx, int link)
     {
@@ -96,20 +103,44 @@ public sealed class LinkActor : PortActor
         _ctx.Bundle.Tell(new LinkReadyToStart(_link));
         Become(() =>
         {
-            Receive<StartLink>(_ => StartPppd());
+            Receive<StartLink>(m => StartPppd(m.Generation));
             HandleStop();
         });
     }
 
-    private void StartPppd()
+    private void StartPppd(string? generation)
     {
         _phase = LinkPhase.Starting;
-        RunPort(() => _ctx.Ports.Ppp.StartAsync(Launch, _events), process =>
+        _lines.Clear();
+        var launch = Launch with { Generation = generation };
+        RunPort(() => _ctx.Ports.Ppp.StartAsync(launch, _events), process =>
         {
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
             _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
             EnterStarting(process);
-        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }));
+        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }, FailureClasses.LocalSetup));
+    }
+
+    private void HandleOutput()
+    {
+        Receive<PppOutput>(m => m.Pid == _process?.Pid, m =>
+        {
+            var line = FailureReasons.Bound(Redact(m.Line));
+            if (line.Length == 0) return;
+            _lines.Enqueue(line);
+            while (_lines.Count > FailureReasons.MaxLines) _lines.Dequeue();
+        });
+    }
+
+    /// <summary>The TCP attach password never reaches a reason, whatever a remote or a hop echoes.</summary>
+    private string Redact(string line) =>
+        _ctx.Config.Remote.TcpPassword is { Length: > 0 } pw ? line.Replace(pw, "***", StringComparison.Ordinal) : line;
+
+    /// <summary>The failure in the words of the attempt's output when they say more than <paramref name="fallback"/>.</summary>
+    private LinkFailure Explain(string fallback, bool permanent, string cls)
+    {
+        if (FailureReasons.Explain([.. _lines], _ctx.Config.Remote) is { } f) return f;
+        return new LinkFailure(fallback, permanent, cls);
     }
 
     private void EnterStarting(PppProcess process)
@@ -127,8 +158,9 @@ public sealed class LinkActor : PortActor
             // An event is only a hint that something changed: it may be late or overtaken by a newer one.
             Receive<InterfaceChanged>(m => m.Change.Name == _interface, _ => CheckInterface());
             Receive<UpTimedOut>(m => m.Pid == _process?.Pid, _ =>
-                Fail($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false));
+                Fail(Explain($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false, FailureClasses.Other)));
             Receive<ReconcileTick>(_ => CheckInterface());
+            HandleOutput();
             HandleExit();
             HandleStop();
         });
@@ -150,6 +182,7 @@ public sealed class LinkActor : PortActor
             Receive<InterfaceChanged>(m => m.Change.Name == _interface && !(m.Change.Exists && m.Change.IsUp), _ => CheckInterface());
             Receive<ExitGraceOver>(m => m.Pid == _process?.Pid, m => ConfirmDown(m.Reason));
             Receive<ReconcileTick>(_ => CheckInterface());
+            HandleOutput();
             HandleExit();
             HandleStop();
         });
@@ -183,14 +216,23 @@ public sealed class LinkActor : PortActor
         {
             if (ifname != _interface || _phase != LinkPhase.Up) return;
             if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
-            else Fail(reason, false);
-        }, ex => Fail(reason, false));
+            else Fail(Explain(reason, false, FailureClasses.Other));
+        }, ex => Fail(Explain(reason, false, FailureClasses.Other)));
     }
 
     private void HandleExit()
     {
         Receive<PppExited>(m => m.Exit.Pid == _process?.Pid, m =>
-            Fail($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent));
+        {
+            var cls = m.Exit.ExitCode switch
+            {
+                PppExitCodes.Hangup => FailureClasses.RemoteEnded,
+                PppExitCodes.LcpEchoTimeout => FailureClasses.LcpEcho,
+                _ => FailureClasses.Ppp,
+            };
+            var f = Explain($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent, cls);
+            Fail(f with { Reason = f.Class == cls ? f.Reason : $"{f.Reason} (pppd exit {m.Exit.ExitCode})" });
+        });
     }
 
     private void HandleStop()
@@ -198,13 +240,17 @@ public sealed class LinkActor : PortActor
         Receive<StopLink>(_ => StopForGood(Sender));
     }
 
-    private void Fail(string reason, bool permanent)
+    private void Fail(string reason, bool permanent, string cls = FailureClasses.Other) => Fail(new LinkFailure(reason, permanent, cls));
+
+    private void Fail(LinkFailure failure)
     {
+        var (reason, permanent) = (failure.Reason, failure.Permanent);
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
         Timers.Cancel("exit-grace");
-        _log.Warning("Link {Link} down: {Reason}", _link, reason);
-        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now));
+        // Logged by the bundle, once per distinct reason in a streak of failures (this actor lives one attempt).
+        _log.Debug("Link {Link} down: {Reason}", _link, reason);
+        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now) { Class = failure.Class });
         StopChain(() =>
         {
             if (!permanent) throw new LinkAttemptFailedException(_link, reason);

@@ -39,7 +39,14 @@ public sealed record LinkStatus(
     int Restarts,
     string? LastError,
     long TxBytes,
-    double? UploadShare);
+    double? UploadShare)
+{
+    /// <summary>When <see cref="LastError"/> was seen.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>The kind of <see cref="LastError"/>: auth-refused, connection-refused, slirp-attach, lcp-echo, ...</summary>
+    public string? LastErrorClass { get; init; }
+}
 
 public sealed record MasterStatus(string Device, bool Up);
 
