@@ -148,7 +148,7 @@ public static class ControlCommands
                 l.Enslaved ? "yes" : "no",
                 l.Restarts.ToString(CultureInfo.InvariantCulture),
                 l.UploadShare is { } share ? share.ToString("P1", CultureInfo.InvariantCulture) : "-",
-                l.LastError ?? "-",
+                l.LastError is null ? "-" : l.LastErrorAt is { } at ? $"{at.ToLocalTime():HH:mm:ss} {l.LastError}" : l.LastError,
             ]);
         }
         var widths = Enumerable.Range(0, rows[0].Length - 1).Select(i => rows.Max(r => r[i].Length)).ToArray();

@@ -61,7 +61,14 @@ public sealed record ControlResponse(string Type)
 
 public sealed record DaemonInfo(int Pid, string Version, bool Simulated, string SocketPath, DateTimeOffset StartedAt);
 
-public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare);
+public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare)
+{
+    /// <summary>When <see cref="LastError"/> was seen.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>Its kind: auth-refused, host-key, connection-refused, unreachable, timed-out, slirp-attach, remote-command, lcp-echo, ...</summary>
+    public string? LastErrorClass { get; init; }
+}
 
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);
 
@@ -87,7 +94,11 @@ public sealed record StatusView(
         s.Ready,
         configured,
         s.Links.Count(l => l.Enslaved),
-        [.. s.Links.Select(l => new LinkView(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare))],
+        [.. s.Links.Select(l => new LinkView(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare)
+        {
+            LastErrorAt = l.LastErrorAt,
+            LastErrorClass = l.LastErrorClass,
+        })],
         s.Master.Device,
         s.Master.Up,
         [.. s.Routes.Select(r => new RouteView(r.Route.Destination.ToString(), r.Route.Device, r.Route.Gateway?.ToString(), r.Present))],

@@ -107,6 +107,17 @@ public static class RemoteScripts
         "umask 077; while [ $# -ge 2 ]; do t=\"$1.eqlactors-$$\"; " +
         "if printf '%s' \"$2\" >\"$t\" && mv -f -- \"$t\" \"$1\"; then shift 2; else rm -f -- \"$t\"; exit 1; fi; done";
 
+    /// <summary>
+    /// Writes standard input to the file $1 (relative to the login directory; its folder made 0700 if missing),
+    /// 0600, renamed into place: for files that hold the TCP attach password, which must not be an argument.
+    /// </summary>
+    public const string WriteStdinFile =
+        "umask 077; case $1 in */*) mkdir -p -- \"${1%/*}\" || exit 1 ;; esac; t=\"$1.eqlactors-$$\"; " +
+        "if cat >\"$t\" && mv -f -- \"$t\" \"$1\"; then exit 0; else rm -f -- \"$t\"; exit 1; fi";
+
+    /// <summary>Where the links' remote side reads the TCP attach password from (see <see cref="LinkWrapper"/>).</summary>
+    public const string AttachPasswordFile = ".eqlactors/attach-password";
+
     /// <summary><c>~/.slirprc-N</c>: unit N speaks PPP.</summary>
     public const string UnitRc = "ppp\n";
 }

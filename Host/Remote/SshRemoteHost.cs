@@ -52,11 +52,21 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
 
     private async Task WriteRcFilesAsync(SshSession session, IReadOnlyList<int> links, CancellationToken ct)
     {
-        var files = new List<string> { ".slirprc", RemoteScripts.SlirpRc(config) };
+        var tcp = config.Remote.Attach == SlirpAttach.Tcp;
+        var files = new List<string>();
+        if (!tcp) files.AddRange([".slirprc", RemoteScripts.SlirpRc(config)]);
         foreach (var link in links) files.AddRange([$".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc]);
         var (status, _, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteFiles, [.. files]), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0)
             throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed ({status}): {stderr.Trim()}", FailureKind.Transient);
+        if (!tcp) return;
+        // The TCP form's password: on standard input, never as an argument (host_B's ps would show it).
+        foreach (var (path, content) in new[] { (".slirprc", RemoteScripts.SlirpRc(config)), (RemoteScripts.AttachPasswordFile, config.Remote.TcpPassword ?? "") })
+        {
+            var (st, _, err) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteStdinFile, path), CommandTimeout, ct, stdin: content).ConfigureAwait(false);
+            if (st != 0)
+                throw new PortException($"writing {path} on {config.Remote.Account} failed ({st}): {err.Trim()}", FailureKind.Transient);
+        }
     }
 
     public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)

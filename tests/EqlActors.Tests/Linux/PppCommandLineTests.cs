@@ -169,7 +169,7 @@ public sealed class PppCommandLineTests : IDisposable
         Assert.Equal(
             ["nodetach", "unit", "1", "linkname", "eqlactors-1", "local", "10.0.2.15:10.0.2.2", "mtu", "1400", "mru", "1400",
              "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute", "idle", "0",
-             "lcp-echo-interval", "5", "lcp-echo-failure", "3", "debug", "pty"],
+             "lcp-echo-interval", "1", "lcp-echo-failure", "3", "debug", "pty"],
             argv.Skip(1).SkipLast(1));
         Assert.DoesNotContain("updetach", argv);
         Assert.Equal("/var/run/ppp-eqlactors-1.pid", PppCommandLine.PidFile("/var/run", config.Ppp, 1));
