@@ -67,6 +67,10 @@ public sealed class SlirpCheck : IDoctorCheck
     public static string ProvisionFix(BundleConfig config) =>
         $"eqlactors provision --build-slirp SOURCE.tar.gz (Debian's slirp source with its patches, see docs/troubleshooting.md) builds a multi-unit slirp into {config.Remote.SlirpCommand}";
 
+    /// <summary>The project's patched build (eqlactors-slirp-features marker): what a stock build misses.</summary>
+    public const string FeaturesId = "slirp.features";
+    private const string FeaturesTitle = "slirp patched features";
+
     public async Task<IReadOnlyList<CheckResult>> RunAsync(DoctorContext c, CancellationToken ct)
     {
         var slirp = c.Config.Remote.SlirpCommand;
@@ -90,6 +94,12 @@ public sealed class SlirpCheck : IDoctorCheck
         results.Add(p.SelectBug
             ? CheckResult.Fail(Id, title, p.Detail, fix + (links.Length == 1 ? "; for a single link Debian's slirp-fullbolt also works" : ""))
             : CheckResult.Ok(Id, title, p.Detail));
+        results.Add(p.MissingFeatures.Count == 0
+            ? CheckResult.Ok(FeaturesId, FeaturesTitle, $"patched build: {string.Join(",", p.Features)}")
+            : CheckResult.Warn(FeaturesId, FeaturesTitle,
+                $"{(p.Features.Count == 0 ? "stock build" : "partly patched build")}: missing {string.Join(",", p.MissingFeatures)}. " +
+                "Without attach-takeover a restarted link can meet slirp's 10 s attach lockout; without fair-download every download rides one link",
+                fix));
         if (links.Length == 1)
         {
             results.Add(CheckResult.Ok(BuildId, buildTitle, "single link: slirp's link_down() bug (it closes unit 0) cannot hurt another link"));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using EqlActors.Actors;
 using EqlActors.Host.Remote;
+using EqlActors.Ports;
 using EqlActors.Tests.Fixtures;
 
 namespace EqlActors.Tests.Remote;
@@ -116,5 +117,42 @@ public sealed class LinkWrapperTests : IDisposable
         s.Bind(new UnixDomainSocketEndPoint(path));
         s.Listen();
         return s;
+    }
+}
+
+/// <summary>The probe tells the project's patched slirp from a stock one by the marker in its binary, without running it for that.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SlirpFeatureProbeTests : IDisposable
+{
+    private readonly TempDir _dir = new("eqla-feat-");
+
+    public void Dispose() => _dir.Dispose();
+
+    private SlirpProbe Probe(string body)
+    {
+        // A stand-in that stays up like a healthy main slirp; the marker sits among other bytes as in a binary.
+        var slirp = _dir.WriteScript("slirp", "#!/bin/sh\n" + body + "\nexec sleep 30\n");
+        var (code, stdout, err) = Run.Argv(["/bin/sh", "-c", RemoteScripts.Probe, "sh", slirp, "nounits"], new Dictionary<string, string> { ["HOME"] = _dir.Path });
+        Assert.True(code == 0, err);
+        return SshRemoteHost.ParseProbe("bin/slirp", stdout);
+    }
+
+    [Fact]
+    public void A_patched_build_is_recognised_by_its_feature_marker()
+    {
+        var p = Probe(": '\u0001\u0002 eqlactors-slirp-features: link-down-fix,fair-download,attach-takeover,bogus-word\u0003'");
+        Assert.Equal(["link-down-fix", "fair-download", "attach-takeover"], p.Features);
+        Assert.Equal(["loopback-attach", "kill-handler-fix", "big-buffers"], p.MissingFeatures);
+        Assert.Contains("patched build", p.Detail);
+        Assert.Contains("units not counted", p.Detail);
+    }
+
+    [Fact]
+    public void A_stock_build_has_no_features_and_says_so()
+    {
+        var p = Probe(": 'Slirp v1.0.17'");
+        Assert.Empty(p.Features);
+        Assert.Equal(SlirpProbe.AllFeatures, p.MissingFeatures);
+        Assert.Contains("stock build", p.Detail);
     }
 }
