@@ -12,7 +12,8 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private sealed record PortCompleted(long Id, object? Result, Exception? Error);
 
-    private long _lastEffect;
+    // Process-wide, not per instance: a restarted actor must not take its old instance's late result for its own.
+    private static long _lastEffect;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -22,7 +23,7 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     protected void RunPort<T>(Func<Task<T>> effect, Action<T> completed, Action<Exception> failed)
     {
-        var id = ++_lastEffect;
+        var id = Interlocked.Increment(ref _lastEffect);
         Task<T> task;
         try
         {

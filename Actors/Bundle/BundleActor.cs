@@ -11,9 +11,40 @@ namespace EqlActors.Actors;
 /// host_B being prepared, forwards link events to the EQL actor, keeps the full picture for
 /// <see cref="GetBundleStatus"/>, publishes every <see cref="IBundleEvent"/> on the event stream, and tears
 /// everything down in order on <see cref="StopBundle"/>: routes, slaves, pppd chains, remote slirp, master.
+/// States: stopped, active (starting, then running once host_B is prepared) and stopping, one step at a time.
 /// </summary>
+/// <remarks>
+/// Supervision is explicit: a child that throws is restarted (also on <c>Kill</c>, which Akka's default would turn
+/// into a stop), and the bundle then brings the fresh instance back into the bundle's state, because a restarted
+/// child starts idle: the EQL and route actors get their start (and the EQL actor every link that is up), the remote
+/// actor a pending preparation, the link supervisor its start (its new link actors adopt the running chains), and
+/// while stopping, the child that owed the current step gets its request again.
+/// </remarks>
 public sealed class BundleActor : ReceiveActor
 {
+    private sealed record ChildRestarted(IActorRef Child);
+
+    /// <summary>The stop saga's steps in order: who is asked, and with what.</summary>
+    private enum StopStep
+    {
+        Routes,
+        Slaves,
+        Links,
+        Remote,
+        Master,
+    }
+
+    /// <summary>Restart on any exception, and tell the bundle so that it re-activates the fresh instance.</summary>
+    private sealed class RestartAndTell(ILoggingAdapter log) : OneForOneStrategy(-1, -1, _ => Directive.Restart, loggingEnabled: false)
+    {
+        public override void ProcessFailure(IActorContext context, bool restart, IActorRef child, Exception cause, Akka.Actor.Internal.ChildRestartStats stats, IReadOnlyCollection<Akka.Actor.Internal.ChildRestartStats> children)
+        {
+            log.Error(cause, "Bundle child {Child} failed; restarting it", child.Path.Name);
+            base.ProcessFailure(context, restart, child, cause, stats, children);
+            if (restart) context.Self.Tell(new ChildRestarted(child));
+        }
+    }
+
     private sealed class LinkRecord
     {
         public LinkPhase Phase = LinkPhase.Idle;
@@ -51,7 +82,7 @@ public sealed class BundleActor : ReceiveActor
 
     public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
     {
-        _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher);
+        _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher, options.Random ?? Random.Shared);
         _desiredRoutes = [.. DesiredRoutes.For(config).Select(r => r.ToSpec())];
         foreach (var link in config.EffectiveLinks) _records[link] = new LinkRecord();
         _remote = Context.ActorOf(RemoteActor.Props(_ctx), "remote");
@@ -59,9 +90,23 @@ public sealed class BundleActor : ReceiveActor
         _routes = Context.ActorOf(RouteActor.Props(_ctx), "routes");
         _links = Context.ActorOf(LinkSupervisor.Props(_ctx), "links");
 
+        Become(StoppedState);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new RestartAndTell(_log);
+
+    private void StoppedState()
+    {
         Receive<StartBundle>(_ => Start());
-        Receive<StopBundle>(_ => Stop(Sender));
-        Receive<GetBundleStatus>(_ => Sender.Tell(Status()));
+        Receive<StopBundle>(_ => Sender.Tell(new BundleStopped(_ctx.Name, Now)));
+        Common();
+    }
+
+    /// <summary>Starting, then running once host_B is prepared: links get their go-ahead, the picture is kept.</summary>
+    private void Active()
+    {
+        Receive<StartBundle>(_ => { });
+        Receive<StopBundle>(_ => BeginStop(Sender));
         Receive<RestartLink>(m =>
         {
             RetryRemoteIfParked();
@@ -72,8 +117,57 @@ public sealed class BundleActor : ReceiveActor
             RetryRemoteIfParked();
             _links.Forward(m);
         });
-
         Receive<LinkReadyToStart>(m => ReadyToStart(m.Link, Sender));
+        Receive<RemotePrepared>(e =>
+        {
+            Publish(e);
+            _remotePrepared = true;
+            _phase = BundlePhase.Running;
+            foreach (var (link, actor) in _waiting) actor.Tell(new StartLink(link));
+            _waiting.Clear();
+        });
+        Receive<ChildRestarted>(m => Reactivate(m.Child));
+        Common();
+    }
+
+    private void Stopping(StopStep step)
+    {
+        Receive<StopBundle>(_ => _stopRequesters.Add(Sender));
+        Receive<StartBundle>(_ => _log.Warning("Bundle {Bundle}: start ignored while stopping", _ctx.Name));
+        Receive<RoutesStopped>(_ => Step(StopStep.Slaves));
+        Receive<SlavesReleased>(_ => Step(StopStep.Links));
+        Receive<LinksStopped>(m =>
+        {
+            _linksNotStopped = m.NotStopped;
+            Step(StopStep.Remote);
+        });
+        Receive<RemoteCleaned>(_ => Step(StopStep.Master));
+        Receive<EqlMasterRemoved>(_ => Finish());
+        Receive<ChildRestarted>(m =>
+        {
+            // The child that owed this step's reply lost the request with its old instance.
+            if (m.Child.Equals(StepTarget(step))) Step(step);
+        });
+        Common();
+    }
+
+    /// <summary>What every state does: status, the link records, the children's observations, publishing events.</summary>
+    private void Common()
+    {
+        Receive<GetBundleStatus>(_ => Sender.Tell(Status()));
+        Receive<RestartLink>(_ => { });
+        Receive<RestartParkedLinks>(_ => { });
+        Receive<LinkReadyToStart>(m =>
+        {
+            if (_records.TryGetValue(m.Link, out var record)) record.Phase = LinkPhase.WaitingForGoAhead;
+            _reported.Add(m.Link);
+        });
+        Receive<RemotePrepared>(e =>
+        {
+            Publish(e);
+            _remotePrepared = true;
+        });
+        Receive<ChildRestarted>(_ => { });
         Receive<LinkAdopted>(e => Link(e, e.Link, r =>
         {
             r.Phase = LinkPhase.Starting;
@@ -142,18 +236,7 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = null;
             r.Interface = null;
         }));
-
-        Receive<RemotePrepared>(e =>
-        {
-            Publish(e);
-            _remotePrepared = true;
-            if (_phase != BundlePhase.Starting && _phase != BundlePhase.Running) return;
-            _phase = BundlePhase.Running;
-            foreach (var (link, actor) in _waiting) actor.Tell(new StartLink(link));
-            _waiting.Clear();
-        });
         Receive<RemotePreparationFailed>(Publish);
-
         Receive<EqlMasterUp>(e =>
         {
             Publish(e);
@@ -170,16 +253,6 @@ public sealed class BundleActor : ReceiveActor
             _routesView = m;
             EvaluateReadiness();
         });
-
-        Receive<RoutesStopped>(_ => _eql.Tell(new ReleaseSlaves()));
-        Receive<SlavesReleased>(_ => _links.Tell(new StopLinks()));
-        Receive<LinksStopped>(m =>
-        {
-            _linksNotStopped = m.NotStopped;
-            _remote.Tell(new CleanRemote());
-        });
-        Receive<RemoteCleaned>(_ => _eql.Tell(new RemoveEqlMaster()));
-        Receive<EqlMasterRemoved>(_ => Stopped());
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -194,12 +267,6 @@ public sealed class BundleActor : ReceiveActor
 
     private void Start()
     {
-        if (_phase is BundlePhase.Starting or BundlePhase.Running) return;
-        if (_phase == BundlePhase.Stopping)
-        {
-            _log.Warning("Bundle {Bundle}: start ignored while stopping", _ctx.Name);
-            return;
-        }
         _log.Info("Bundle {Bundle} starting with links {Links}", _ctx.Name, string.Join(",", _ctx.Config.EffectiveLinks));
         _phase = BundlePhase.Starting;
         _adoptedAny = false;
@@ -212,13 +279,28 @@ public sealed class BundleActor : ReceiveActor
         _eql.Tell(new StartEql());
         _routes.Tell(new StartRoutes());
         _links.Tell(new StartLinks());
+        Become(Active);
+    }
+
+    /// <summary>A restarted child starts idle: give it what the running bundle had given its old instance.</summary>
+    private void Reactivate(IActorRef child)
+    {
+        _log.Warning("Bundle {Bundle}: re-activating restarted {Child}", _ctx.Name, child.Path.Name);
+        if (child.Equals(_eql))
+        {
+            _eql.Tell(new StartEql());
+            foreach (var (link, r) in _records)
+                if (r is { Phase: LinkPhase.Up, Pid: { } pid, Interface: { } ifname }) _eql.Tell(new LinkUp(_ctx.Name, link, pid, ifname, Now));
+        }
+        else if (child.Equals(_routes)) _routes.Tell(new StartRoutes());
+        else if (child.Equals(_links)) _links.Tell(new StartLinks());
+        else if (child.Equals(_remote) && _prepareRequested && !_remotePrepared) _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
     }
 
     private void ReadyToStart(int link, IActorRef actor)
     {
         if (_records.TryGetValue(link, out var record)) record.Phase = LinkPhase.WaitingForGoAhead;
         _reported.Add(link);
-        if (_phase is not (BundlePhase.Starting or BundlePhase.Running)) return;
         if (_remotePrepared)
         {
             actor.Tell(new StartLink(link));
@@ -264,7 +346,7 @@ public sealed class BundleActor : ReceiveActor
 
     private void RetryRemoteIfParked()
     {
-        if (_phase is BundlePhase.Starting or BundlePhase.Running && _prepareRequested && !_remotePrepared)
+        if (_prepareRequested && !_remotePrepared)
             _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
     }
 
@@ -319,31 +401,48 @@ public sealed class BundleActor : ReceiveActor
         return new BundleStatus(_ctx.Name, _phase, _ready, links, new MasterStatus(_ctx.Config.Eql.Device, _eqlView.MasterUp), routes, _routesView.TcpReordering, Now);
     }
 
-    private void Stop(IActorRef requester)
+    private void BeginStop(IActorRef requester)
     {
-        if (_phase == BundlePhase.Stopped)
-        {
-            requester.Tell(new BundleStopped(_ctx.Name, Now));
-            return;
-        }
         _stopRequesters.Add(requester);
-        if (_phase == BundlePhase.Stopping) return;
         _log.Info("Bundle {Bundle} stopping", _ctx.Name);
         _phase = BundlePhase.Stopping;
         _ready = false;
         _waiting.Clear();
         _linksNotStopped = [];
-        _routes.Tell(new StopRoutes());
+        Step(StopStep.Routes);
     }
 
-    private void Stopped()
+    private IActorRef StepTarget(StopStep step) => step switch
+    {
+        StopStep.Routes => _routes,
+        StopStep.Slaves or StopStep.Master => _eql,
+        StopStep.Links => _links,
+        _ => _remote,
+    };
+
+    private void Step(StopStep step)
+    {
+        object request = step switch
+        {
+            StopStep.Routes => new StopRoutes(),
+            StopStep.Slaves => new ReleaseSlaves(),
+            StopStep.Links => new StopLinks(),
+            StopStep.Remote => new CleanRemote(),
+            _ => new RemoveEqlMaster(),
+        };
+        StepTarget(step).Tell(request);
+        Become(() => Stopping(step));
+    }
+
+    private void Finish()
     {
         _phase = BundlePhase.Stopped;
         var stopped = new BundleStopped(_ctx.Name, Now) { LinksNotStopped = _linksNotStopped };
         if (_linksNotStopped.Count > 0) _log.Error("Bundle {Bundle} stopped, but links {Links} did not confirm their stop", _ctx.Name, string.Join(",", _linksNotStopped));
         else _log.Info("Bundle {Bundle} stopped", _ctx.Name);
         Publish(stopped);
-        foreach (var requester in _stopRequesters) requester.Tell(stopped);
+        foreach (var r in _stopRequesters) r.Tell(stopped);
         _stopRequesters.Clear();
+        Become(StoppedState);
     }
 }

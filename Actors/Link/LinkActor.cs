@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Pattern;
 using EqlActors.Messages;
 using EqlActors.Ports;
 
@@ -9,8 +8,10 @@ namespace EqlActors.Actors;
 /// <summary>
 /// Owns one link's pppd chain (pppd, its exec'd ssh, the slirp unit on host_B). Adopts a chain left running by an
 /// earlier daemon, else asks the bundle for the go-ahead and starts one. Any failure stops the whole old chain
-/// first (a surviving ssh keeps the remote unit attached and every new attach fails), then either throws so the
-/// backoff supervisor retries, or, for a permanent failure, parks until <see cref="RestartLink"/>.
+/// first (a surviving ssh keeps the remote unit attached and every new attach fails), then either reports
+/// <see cref="LinkAttemptFailed"/> to its <see cref="LinkBackoff"/> and stops itself (the next attempt is a new actor),
+/// or, for a permanent failure, parks until <see cref="RestartLink"/>. A <see cref="StopLink"/> ends the chain and
+/// then the actor: it never terminates while a chain it started may still run, so its termination is the proof.
 /// </summary>
 public sealed class LinkActor : PortActor
 {
@@ -171,8 +172,8 @@ public sealed class LinkActor : PortActor
         if (_process is not { } process || _interface is not { } ifname) return;
         _phase = LinkPhase.Up;
         Timers.Cancel("up-timeout");
-        // Manual reset: only a link that really came up earns a fresh backoff.
-        Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+        // Only a link that really came up earns a fresh backoff.
+        Context.Parent.Tell(new ResetBackoff());
         _log.Info("Link {Link} up on {Interface} (pppd {Pid})", _link, ifname, process.Pid);
         _ctx.Bundle.Tell(new LinkUp(_ctx.Name, _link, process.Pid, ifname, Now));
         Become(() =>
@@ -237,7 +238,7 @@ public sealed class LinkActor : PortActor
 
     private void HandleStop()
     {
-        Receive<StopLink>(_ => StopForGood(Sender));
+        Receive<StopLink>(_ => StopForGood());
     }
 
     private void Fail(string reason, bool permanent, string cls = FailureClasses.Other) => Fail(new LinkFailure(reason, permanent, cls));
@@ -253,7 +254,14 @@ public sealed class LinkActor : PortActor
         _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now) { Class = failure.Class });
         StopChain(() =>
         {
-            if (!permanent) throw new LinkAttemptFailedException(_link, reason);
+            if (!permanent)
+            {
+                // Not an exception: a stop request waiting in the stash must not be mistaken for a crash, and the
+                // supervisor learns the reason. Whatever is stashed goes with the actor; the supervisor knows.
+                Context.Parent.Tell(new LinkAttemptFailed(_link, reason));
+                Context.Stop(Self);
+                return;
+            }
             _phase = LinkPhase.Parked;
             _log.Error("Link {Link} parked until its configuration changes or it is restarted: {Reason}", _link, reason);
             _ctx.Bundle.Tell(new LinkParked(_ctx.Name, _link, reason, Now));
@@ -287,17 +295,15 @@ public sealed class LinkActor : PortActor
         });
     }
 
-    private void StopForGood(IActorRef requester)
+    private void StopForGood()
     {
         Timers.CancelAll();
         _phase = LinkPhase.Stopping;
         StopChain(() =>
         {
             _phase = LinkPhase.Stopped;
-            var stopped = new LinkStopped(_ctx.Name, _link, Now);
-            _ctx.Bundle.Tell(stopped);
-            requester.Tell(stopped);
-            Become(() => Receive<StopLink>(_ => Sender.Tell(new LinkStopped(_ctx.Name, _link, Now))));
+            _ctx.Bundle.Tell(new LinkStopped(_ctx.Name, _link, Now));
+            Context.Stop(Self);
         });
     }
 }

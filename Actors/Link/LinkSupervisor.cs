@@ -1,72 +1,36 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Pattern;
 using EqlActors.Messages;
 
 namespace EqlActors.Actors;
 
 /// <summary>
-/// One Akka backoff supervisor per link (<c>link-N</c>, child <c>pppd</c>), with the configuration's min/max backoff
-/// and random factor. A link that exhausts MaxRestarts within RestartWindow stops its supervisor: it is parked
-/// until <see cref="RestartLink"/>. Stop asks every link to end its chain before any actor goes, then stops every
-/// supervisor and answers once all of them terminated.
+/// One <see cref="LinkBackoff"/> per configured link (<c>link-N</c>). States: idle (no links), running, stopping.
+/// Stop tells every link's supervisor to stop; a supervisor terminates only after its link actor ended its chain
+/// (or at once when there is no link actor between attempts or while parked), so its <c>Terminated</c> is the
+/// stop confirmation, and <see cref="LinksStopped"/> goes out when the last one came. Nothing is repeated: a stop
+/// cannot be lost with a failing link actor's stash, because the supervisor, not the link actor, holds it.
 /// </summary>
 /// <remarks>
-/// A stop request can be lost: a link actor that is ending a failed chain has it in its stash when it throws, and
-/// the backoff supervisor stops (does not restart) a failed child, so the stash goes with it. Hence the request is
-/// repeated every second to the links that have not answered (between attempts the backoff supervisor answers
-/// <see cref="LinkNotRunning"/>), and the whole stop is bounded: past the deadline it completes anyway and names
-/// the links it could not confirm.
+/// The stop is still bounded (twice the stop grace plus 10 s: a failed chain's stop and then nothing else), against
+/// a port call that never returns: past that the remaining supervisors are stopped anyway and
+/// <see cref="LinksStopped.NotStopped"/> names the links whose chain end was not confirmed.
 /// </remarks>
 public sealed class LinkSupervisor : ReceiveActor, IWithTimers
 {
-    private sealed record RepeatStop;
     private sealed record StopDeadline;
-
-    private static readonly TimeSpan RepeatStopEvery = TimeSpan.FromSeconds(1);
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<int, IActorRef> _links = [];
-    private readonly HashSet<int> _pendingStops = [];
-    private readonly Dictionary<IActorRef, int> _terminating = [];
-    private readonly List<IActorRef> _stopRequesters = [];
-    private readonly List<int> _notStopped = [];
-    private bool _stopping;
+    private int _generation;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public LinkSupervisor(BundleContext ctx)
     {
         _ctx = ctx;
-        Receive<StartLinks>(_ =>
-        {
-            if (_stopping) return;
-            foreach (var link in _ctx.Config.EffectiveLinks) EnsureLink(link);
-        });
-        Receive<RestartLink>(m =>
-        {
-            if (_stopping) return;
-            if (_links.TryGetValue(m.Link, out var supervisor)) supervisor.Tell(m);
-            else if (_ctx.Config.EffectiveLinks.Contains(m.Link)) EnsureLink(m.Link);
-        });
-        Receive<RestartParkedLinks>(_ =>
-        {
-            foreach (var link in _ctx.Config.EffectiveLinks) Self.Tell(new RestartLink(link));
-        });
-        Receive<StopLinks>(_ => StopAll(Sender));
-        Receive<LinkStopped>(m => LinkDone(m.Link));
-        Receive<LinkNotRunning>(_ =>
-        {
-            if (LinkOf(Sender) is { } link) LinkDone(link);
-        });
-        Receive<RepeatStop>(_ =>
-        {
-            foreach (var link in _pendingStops)
-                if (_links.TryGetValue(link, out var supervisor)) supervisor.Tell(new StopLink(link));
-        });
-        Receive<StopDeadline>(_ => GiveUpWaiting());
-        Receive<Terminated>(m => OnTerminated(m.ActorRef));
+        Become(Idle);
     }
 
     public static Props Props(BundleContext ctx) => ctx.Apply(Akka.Actor.Props.Create(() => new LinkSupervisor(ctx)));
@@ -74,103 +38,95 @@ public sealed class LinkSupervisor : ReceiveActor, IWithTimers
     /// <summary>Time for a link to end a failed chain and then its current one, each within the stop grace.</summary>
     private TimeSpan StopTimeout => _ctx.Config.Supervision.StopGrace * 2 + TimeSpan.FromSeconds(10);
 
+    private void Idle()
+    {
+        Receive<StartLinks>(_ => StartAll());
+        Receive<StopLinks>(_ => Sender.Tell(new LinksStopped([])));
+        Receive<RestartLink>(_ => { });
+        Receive<RestartParkedLinks>(_ => { });
+        // A supervisor given up on at the last stop's deadline may still end later: nothing to do then.
+        Receive<Terminated>(_ => { });
+    }
+
+    private void StartAll()
+    {
+        foreach (var link in _ctx.Config.EffectiveLinks) EnsureLink(link);
+        Become(Running);
+    }
+
+    private void Running()
+    {
+        Receive<StartLinks>(_ => StartAll());
+        Receive<RestartLink>(m =>
+        {
+            if (_links.TryGetValue(m.Link, out var link)) link.Tell(m);
+        });
+        Receive<RestartParkedLinks>(_ =>
+        {
+            foreach (var (link, supervisor) in _links) supervisor.Tell(new RestartLink(link));
+        });
+        Receive<StopLinks>(_ => BeginStop(Sender));
+        Receive<Terminated>(m =>
+        {
+            // Not asked to stop: the supervisor itself failed. The link must not silently vanish.
+            if (LinkOf(m.ActorRef) is not { } link) return;
+            _links.Remove(link);
+            _log.Error("Link {Link}: its supervisor ended unexpectedly; starting a new one", link);
+            EnsureLink(link);
+        });
+    }
+
     private void EnsureLink(int link)
     {
         if (_links.ContainsKey(link)) return;
-        var s = _ctx.Config.Supervision;
-        var unlimited = s.MaxRestarts <= 0;
-        var strategy = new OneForOneStrategy(
-            unlimited ? -1 : s.MaxRestarts,
-            unlimited ? -1 : (int)s.RestartWindow.TotalMilliseconds,
-            _ => Directive.Restart,
-            loggingEnabled: false);
-        var options = Backoff.OnFailure(LinkActor.Props(_ctx, link), "pppd", s.MinBackoff, s.MaxBackoff, s.RandomFactor, unlimited ? -1 : s.MaxRestarts)
-            .WithManualReset()
-            .WithSupervisorStrategy(strategy)
-            .WithReplyWhileStopped(new LinkNotRunning());
-        var supervisor = Context.ActorOf(_ctx.Apply(BackoffSupervisor.Props(options)), $"link-{link}");
+        // A supervisor abandoned at a stop deadline may still hold the plain name.
+        var name = Context.Child($"link-{link}").IsNobody() ? $"link-{link}" : $"link-{link}.{++_generation}";
+        var supervisor = Context.ActorOf(LinkBackoff.Props(_ctx, link), name);
         Context.Watch(supervisor);
         _links[link] = supervisor;
     }
 
-    private void StopAll(IActorRef requester)
+    private void BeginStop(IActorRef requester)
     {
-        _stopRequesters.Add(requester);
-        if (_stopping) return;
-        _stopping = true;
-        _notStopped.Clear();
-        foreach (var (link, supervisor) in _links)
-        {
-            _pendingStops.Add(link);
-            supervisor.Tell(new StopLink(link));
-        }
-        Timers.StartPeriodicTimer("repeat-stop", new RepeatStop(), RepeatStopEvery);
+        var requesters = new List<IActorRef> { requester };
+        foreach (var (link, supervisor) in _links) supervisor.Tell(new StopLink(link));
         Timers.StartSingleTimer("stop-deadline", new StopDeadline(), StopTimeout);
-        if (_pendingStops.Count == 0) StopSupervisors();
+        Become(() => Stopping(requesters));
+        if (_links.Count == 0) Finish(requesters, []);
     }
 
-    private void LinkDone(int link)
+    private void Stopping(List<IActorRef> requesters)
     {
-        if (!_pendingStops.Remove(link) || _pendingStops.Count > 0) return;
-        StopSupervisors();
-    }
-
-    /// <summary>Every chain is ended: stop the supervisors (no backoff may start a link again) and wait until they are gone.</summary>
-    private void StopSupervisors()
-    {
-        Timers.Cancel("repeat-stop");
-        foreach (var (link, supervisor) in _links)
+        Receive<StopLinks>(_ => requesters.Add(Sender));
+        Receive<Terminated>(m =>
         {
-            _terminating[supervisor] = link;
-            Context.Stop(supervisor);
-        }
-        _links.Clear();
-        if (_terminating.Count == 0) Finish();
-    }
-
-    private void OnTerminated(IActorRef actor)
-    {
-        if (_terminating.Remove(actor))
+            if (LinkOf(m.ActorRef) is not { } link) return;
+            _links.Remove(link);
+            if (_links.Count == 0) Finish(requesters, []);
+        });
+        Receive<StopDeadline>(_ =>
         {
-            if (_stopping && _terminating.Count == 0 && _pendingStops.Count == 0) Finish();
-            return;
-        }
-        if (LinkOf(actor) is not { } link) return;
-        _links.Remove(link);
-        if (_stopping)
-        {
-            // A supervisor that gave up while stopping has nothing left to stop.
-            LinkDone(link);
-            return;
-        }
-        var reason = $"gave up after {_ctx.Config.Supervision.MaxRestarts} restarts within {_ctx.Config.Supervision.RestartWindow}";
-        _log.Error("Link {Link} parked: {Reason}", link, reason);
-        _ctx.Bundle.Tell(new LinkParked(_ctx.Name, link, reason, Context.System.Scheduler.Now));
+            var unconfirmed = _links.Keys.Order().ToList();
+            _log.Error("Links {Links} did not confirm their stop within {Timeout}: their pppd chains may still run", string.Join(",", unconfirmed), StopTimeout);
+            foreach (var supervisor in _links.Values)
+            {
+                Context.Unwatch(supervisor);
+                Context.Stop(supervisor);
+            }
+            _links.Clear();
+            Finish(requesters, unconfirmed);
+        });
+        Receive<StartLinks>(_ => _log.Warning("Bundle {Bundle}: links not started while stopping", _ctx.Name));
+        Receive<RestartLink>(_ => { });
+        Receive<RestartParkedLinks>(_ => { });
     }
 
-    private void GiveUpWaiting()
+    private void Finish(List<IActorRef> requesters, IReadOnlyList<int> notStopped)
     {
-        if (!_stopping) return;
-        var unconfirmed = _pendingStops.Concat(_terminating.Values).Distinct().OrderBy(l => l).ToList();
-        _log.Error("Links {Links} did not confirm their stop within {Timeout}: their pppd chains may still run", string.Join(",", unconfirmed), StopTimeout);
-        _notStopped.AddRange(unconfirmed);
-        _pendingStops.Clear();
-        foreach (var supervisor in _links.Values) Context.Stop(supervisor);
-        _links.Clear();
-        // Whatever still terminates is no longer waited for; its Terminated finds nothing to do.
-        foreach (var supervisor in _terminating.Keys) Context.Unwatch(supervisor);
-        _terminating.Clear();
-        Finish();
-    }
-
-    private void Finish()
-    {
-        Timers.Cancel("repeat-stop");
         Timers.Cancel("stop-deadline");
-        _stopping = false;
-        var done = new LinksStopped([.. _notStopped]);
-        foreach (var requester in _stopRequesters) requester.Tell(done);
-        _stopRequesters.Clear();
+        var done = new LinksStopped(notStopped);
+        foreach (var requester in requesters) requester.Tell(done);
+        Become(Idle);
     }
 
     private int? LinkOf(IActorRef actor) => _links.FirstOrDefault(kv => kv.Value.Equals(actor)) is { Value: not null } kv ? kv.Key : null;

@@ -15,6 +15,43 @@ public sealed record SimSlaveView(string Name, long Priority, long BytesQueued);
 // Fault injection and observability.
 public sealed partial class SimulatedSystem
 {
+    /// <summary>
+    /// The one fault-dispatch table: how each <see cref="FaultKind"/> is applied to this world. The simulate verb's
+    /// runner, the daemon's <c>simulate-fault</c> control request and the tests all inject through it.
+    /// </summary>
+    /// <param name="route">For <see cref="FaultKind.RouteDeleted"/>: the managed route to delete.</param>
+    /// <param name="unreachableFor">For <see cref="FaultKind.RemoteUnreachable"/>: how long host_B stays away.</param>
+    /// <returns>false when the fault cannot happen now (no chain on that link, a stall with one slave, ...).</returns>
+    public bool Inject(FaultKind kind, int link, Route? route = null, TimeSpan? unreachableFor = null) => kind switch
+    {
+        FaultKind.PppdKilled => InjectPppdExit(link, PppExitCodes.Signal),
+        FaultKind.PppdConnectFailed => InjectPppdExit(link, PppExitCodes.ConnectFailed),
+        FaultKind.PppdPtyFailed => InjectPppdExit(link, PppExitCodes.PtyCommandFailed),
+        FaultKind.PppdNegotiationFailed => InjectPppdExit(link, PppExitCodes.NegotiationFailed),
+        FaultKind.PppdLcpTimeout => InjectPppdExit(link, PppExitCodes.LcpEchoTimeout),
+        FaultKind.PppdHangup => InjectPppdExit(link, PppExitCodes.Hangup),
+        FaultKind.SshDropped => DropSsh(link),
+        FaultKind.RemoteSlirpKilled => Applied(KillRemoteSlirp),
+        FaultKind.LinkDownPppdAlive => TakeLinkDown(link),
+        FaultKind.RouteDeleted => route is { } r && DeleteRoute(r),
+        FaultKind.EqlMasterDown => Applied(TakeEqlMasterDown),
+        FaultKind.EqlModuleUnloaded => Applied(UnloadEqlModule),
+        FaultKind.SlaveStalled => StallSlave(link),
+        FaultKind.RemoteUnreachable => Applied(() => MakeRemoteUnreachable(unreachableFor ?? TimeSpan.FromSeconds(30))),
+        // Permanent until fixed: host_B refuses the key, and the link loses its chain so that it must reconnect.
+        FaultKind.AuthenticationRefused => Applied(RefuseAuthentication) && DropSsh(link),
+        _ => false,
+    };
+
+    /// <summary>Whether the fault concerns one link (the others hit host_B, eql or the routing table as a whole).</summary>
+    public static bool HitsOneLink(FaultKind kind) => kind is not (FaultKind.RemoteSlirpKilled or FaultKind.RouteDeleted or FaultKind.EqlMasterDown or FaultKind.EqlModuleUnloaded or FaultKind.RemoteUnreachable);
+
+    private static bool Applied(Action action)
+    {
+        action();
+        return true;
+    }
+
     /// <summary>The link's pppd exits with <paramref name="exitCode"/>; 8, 9 and 10 also fail its next start.</summary>
     public bool InjectPppdExit(int link, int exitCode)
     {

@@ -26,14 +26,41 @@ public static class SimulationHosting
         """);
 
     /// <summary>
-    /// Waits (in wall time, at most a few seconds) until the actor has handled everything sent to it so far. Needed
-    /// once after creating a top-level actor: Akka may run its first messages on a pool thread, and virtual time
-    /// must not move while it does.
+    /// Creates the root and waits (wall time, bounded) until a message to it runs on the calling thread: from then
+    /// on nothing else touches it, so every message to the tree is handled inline by whoever sends it.
     /// </summary>
-    public static void Settle(this IActorRef actor)
+    public static IActorRef StartSimulationRoot(this ActorSystem system, string name = "simulation")
     {
-        var probe = actor.Ask<object>(new Messages.GetBundleStatus(), Timeout.InfiniteTimeSpan);
-        if (!probe.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"{actor.Path} did not settle");
+        var root = system.ActorOf(Props.Create(() => new SimulationRoot()).WithDispatcher(SimulationHosting.Dispatcher), name);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var answer = root.Ask<int>(new SimulationRoot.WhichThread(), Timeout.InfiniteTimeSpan);
+            if (answer.IsCompletedSuccessfully && answer.Result == Environment.CurrentManagedThreadId) return root;
+            if (!answer.Wait(TimeSpan.FromSeconds(30)) || DateTime.UtcNow > deadline)
+                throw new TimeoutException("the simulation root never came to the driver's thread");
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>Creates a child of the root on the calling thread; it exists, settled, when this returns.</summary>
+    public static IActorRef CreateChild(this IActorRef root, Props props, string name)
+    {
+        var created = root.Ask<IActorRef>(new SimulationRoot.Create(props, name), Timeout.InfiniteTimeSpan);
+        if (!created.IsCompletedSuccessfully) throw new InvalidOperationException("the simulation root did not create its child on the calling thread");
+        return created.Result;
+    }
+
+    /// <summary>
+    /// Fails if any actor under <paramref name="root"/> still has a message waiting: after a clock advance everything
+    /// the driver's thread set off must have been handled on it. A waiting message would mean some other thread runs
+    /// part of the simulation, and then a seed no longer replays.
+    /// </summary>
+    public static void AssertQuiet(IActorRef root)
+    {
+        if (root is not ActorRefWithCell cell) return;
+        if (cell.Underlying.HasMessages) throw new InvalidOperationException($"{root.Path} still has messages after the clock advanced: the simulation is not running on the driver's thread alone");
+        foreach (var child in cell.Children) AssertQuiet(child);
     }
 
     public static TestScheduler VirtualClock(this ActorSystem system) =>

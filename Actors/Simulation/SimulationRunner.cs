@@ -28,6 +28,17 @@ public sealed record SimulationRun
     /// </summary>
     public TimeSpan OperatorDelay { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The command line that replays this run exactly (the same seed and options give the same timeline).</summary>
+    public string ReplayCommand(string? traceFile = null)
+    {
+        var argv = new List<string> { "eqlactors", "simulate", "--links", $"{Links}", "--faults", $"{Faults}", "--seed", $"{Seed}", "--duration", $"{(long)Duration.TotalSeconds}s" };
+        if (StockSlirp) argv.Add("--stock-slirp");
+        if (Priority != new EqlConfig().Priority) argv.AddRange(["--priority", $"{Priority}"]);
+        if (Bundles != 1) argv.AddRange(["--bundles", $"{Bundles}"]);
+        if (traceFile is not null) argv.AddRange(["--trace", traceFile]);
+        return string.Join(' ', argv);
+    }
 }
 
 public sealed record SimulationLeaks(int Processes, int Slaves, int Routes);
@@ -57,7 +68,12 @@ public sealed record SimulationReport(
 /// Runs the real actor tree on simulated systems in virtual time, injects faults one at a time (each once the world
 /// is healthy again), measures how long each takes to heal, and checks for leaks after the final stop.
 /// </summary>
-public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline = null)
+/// <param name="probe">
+/// Called on the runner's thread with the actor system, the number of faults recovered so far and the simulated
+/// systems: once the bundles are up (0), after each recovery, and once more before the final stop (-1). The heap
+/// benchmark measures there; nothing moves in virtual time while it runs.
+/// </param>
+public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline = null, Action<ActorSystem, int, IReadOnlyList<SimulatedSystem>>? probe = null)
 {
     private sealed record Bundle(string Name, SimulatedSystem Sim, IActorRef Actor, IReadOnlyList<Route> Routes, BundleConfig Config);
 
@@ -81,7 +97,8 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         using var system = ActorSystem.Create("eqlactors-simulation", SimulationHosting.Config);
         var clock = system.VirtualClock();
         _start = clock.Now;
-        system.ActorOf(TimelineActor.Props(OnEvent), "timeline");
+        EventTap.Subscribe(system, OnEvent);
+        var root = system.StartSimulationRoot();
 
         var bundles = new List<Bundle>();
         for (var b = 0; b < run.Bundles; b++)
@@ -91,17 +108,17 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                 Links = [.. Enumerable.Range(0, run.Links)],
                 Eql = new EqlConfig { Priority = run.Priority },
             };
-            var options = new SimulationOptions { Seed = run.Seed + b, Slirp = run.StockSlirp ? SlirpBuild.Stock : SlirpBuild.Fixed };
+            var options = new SimulationOptions { Seed = Seeds.Split(run.Seed, "world", b), Slirp = run.StockSlirp ? SlirpBuild.Stock : SlirpBuild.Fixed };
             var sim = new SimulatedSystem(clock, config, options);
             var name = run.Bundles == 1 ? "bundle" : $"bundle-{b}";
-            var actor = system.CreateBundle(config, sim.Ports, new BundleOptions(name, SimulationHosting.Dispatcher));
+            var bundleOptions = new BundleOptions(name, SimulationHosting.Dispatcher, Seeds.For(run.Seed, "backoff", b));
+            var actor = root.CreateChild(EqlBundle.Props(config, sim.Ports, bundleOptions), name);
             bundles.Add(new Bundle(name, sim, actor, DesiredRoutes.For(config), config));
-            actor.Settle();
             actor.Tell(new StartBundle());
-            actor.Settle();
         }
 
-        var random = new Random(run.Seed);
+        probe?.Invoke(system, 0, bundles.Select(b => b.Sim).ToList());
+        var random = Seeds.For(run.Seed, "faults");
         var kinds = Enum.GetValues<FaultKind>();
         var plan = new Queue<FaultKind>();
         var meanGap = TimeSpan.FromTicks(Math.Max(run.Step.Ticks, (run.Duration - run.Warmup).Ticks / Math.Max(1, run.Faults)));
@@ -120,6 +137,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         while (clock.Now < hardStop)
         {
             clock.Advance(run.Step);
+            SimulationHosting.AssertQuiet(root);
             var now = clock.Now;
             var unhealthy = bundles.Select(b => b.Sim.Unhealthy(b.Routes)).ToList();
             ticks += bundles.Count;
@@ -143,6 +161,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                     Say(now, $"recovered from fault #{active.Number} ({active.Kind}) after {seconds:0.0} s");
                     active = null;
                     nextFaultAt = Max(nextFaultAt, now + TimeSpan.FromSeconds(1));
+                    probe?.Invoke(system, recoveries.Count, bundles.Select(b => b.Sim).ToList());
                 }
                 else if (now - active.At > run.RecoveryTimeout)
                 {
@@ -186,6 +205,7 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         }
 
         var simulated = clock.Now - _start;
+        probe?.Invoke(system, -1, bundles.Select(b => b.Sim).ToList());
         foreach (var bundle in bundles)
         {
             var stopped = bundle.Actor.Ask<BundleStopped>(new StopBundle(), TimeSpan.FromMinutes(5));
@@ -212,44 +232,16 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
     private bool Inject(ActiveFault fault, Random random)
     {
         var sim = fault.Bundle.Sim;
-        var link = fault.Link;
-        var applied = fault.Kind switch
+        Route? route = fault.Kind == FaultKind.RouteDeleted ? fault.Bundle.Routes[random.Next(fault.Bundle.Routes.Count)] : null;
+        TimeSpan? away = null;
+        if (fault.Kind == FaultKind.RemoteUnreachable)
         {
-            FaultKind.PppdKilled => sim.InjectPppdExit(link, PppExitCodes.Signal),
-            FaultKind.PppdConnectFailed => sim.InjectPppdExit(link, PppExitCodes.ConnectFailed),
-            FaultKind.PppdPtyFailed => sim.InjectPppdExit(link, PppExitCodes.PtyCommandFailed),
-            FaultKind.PppdNegotiationFailed => sim.InjectPppdExit(link, PppExitCodes.NegotiationFailed),
-            FaultKind.PppdLcpTimeout => sim.InjectPppdExit(link, PppExitCodes.LcpEchoTimeout),
-            FaultKind.PppdHangup => sim.InjectPppdExit(link, PppExitCodes.Hangup),
-            FaultKind.SshDropped => sim.DropSsh(link),
-            FaultKind.RemoteSlirpKilled => Do(sim.KillRemoteSlirp),
-            FaultKind.LinkDownPppdAlive => sim.TakeLinkDown(link),
-            FaultKind.RouteDeleted => sim.DeleteRoute(fault.Bundle.Routes[random.Next(fault.Bundle.Routes.Count)]),
-            FaultKind.EqlMasterDown => Do(sim.TakeEqlMasterDown),
-            FaultKind.EqlModuleUnloaded => Do(sim.UnloadEqlModule),
-            FaultKind.SlaveStalled => sim.StallSlave(link),
-            FaultKind.RemoteUnreachable => Unreachable(sim, fault, random),
-            FaultKind.AuthenticationRefused => Do(sim.RefuseAuthentication) && sim.DropSsh(link),
-            _ => false,
-        };
-        if (applied) Say(fault.At, $"FAULT #{fault.Number}: {fault.Kind} on {fault.Bundle.Name}{(UsesLink(fault.Kind) ? $" link {link}" : "")}");
+            away = TimeSpan.FromSeconds(20 + random.Next(70));
+            fault.ClearsAt = fault.At + away.Value;
+        }
+        var applied = sim.Inject(fault.Kind, fault.Link, route, away);
+        if (applied) Say(fault.At, $"FAULT #{fault.Number}: {fault.Kind} on {fault.Bundle.Name}{(SimulatedSystem.HitsOneLink(fault.Kind) ? $" link {fault.Link}" : "")}");
         return applied;
-    }
-
-    private static bool Unreachable(SimulatedSystem sim, ActiveFault fault, Random random)
-    {
-        var duration = TimeSpan.FromSeconds(20 + random.Next(70));
-        sim.MakeRemoteUnreachable(duration);
-        fault.ClearsAt = fault.At + duration;
-        return true;
-    }
-
-    private static bool UsesLink(FaultKind kind) => kind is not (FaultKind.RemoteSlirpKilled or FaultKind.RouteDeleted or FaultKind.EqlMasterDown or FaultKind.EqlModuleUnloaded or FaultKind.RemoteUnreachable);
-
-    private static bool Do(Action action)
-    {
-        action();
-        return true;
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
@@ -266,11 +258,10 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                 break;
         }
         if (timeline is null) return;
-        var line = Describe(e);
-        if (line is not null) Say(e.At, $"{e.Bundle}: {line}");
+        Say(e.At, $"{e.Bundle}: {Describe(e)}");
     }
 
-    private static string? Describe(IBundleEvent e) => e switch
+    private static string Describe(IBundleEvent e) => e switch
     {
         BundleStarting => "starting",
         RemotePrepared r => $"host_B prepared ({r.StaleKilled} stale slirp processes killed, rc files written)",
@@ -290,7 +281,9 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
         BundleReady => "READY: every link enslaved, every route present",
         BundleDegraded d => $"degraded: {d.Reason}",
         BundleStopped => "stopped",
-        _ => null,
+        LinkStopped l => $"link {l.Link} stopped",
+        SlaveReleased s => $"link {s.Link} ({s.Interface}) released",
+        _ => e.GetType().Name,
     };
 
     private void Say(DateTimeOffset at, string text)

@@ -15,10 +15,11 @@ namespace EqlActors.Host.Cli;
 public static class ConfigCommand
 {
     /// <summary>Loads from the parse result's <c>--config</c> and <c>--set</c> and the process environment (or <paramref name="environment"/>).</summary>
-    public static ConfigResult Load(ParseResult parse, IDictionary? environment = null) =>
+    /// <paramref name="inheritedSets"/> come before the command line's own <c>--set</c> values, which win.
+    public static ConfigResult Load(ParseResult parse, IDictionary? environment = null, IReadOnlyList<string>? inheritedSets = null) =>
         ConfigLoader.Load(
             parse.GetValue(EqlActorsCli.ConfigOption),
-            parse.GetValue(EqlActorsCli.SetOption) ?? [],
+            [.. inheritedSets ?? [], .. parse.GetValue(EqlActorsCli.SetOption) ?? []],
             environment ?? Environment.GetEnvironmentVariables());
 
     /// <summary>
@@ -26,9 +27,9 @@ public static class ConfigCommand
     /// (<c>eqlactors: config: remote.account = "a;b@h": ...</c>) and returns null: the verb then returns
     /// <see cref="EqlActorsCli.InvalidConfiguration"/> (2) without starting anything. Warnings are printed either way.
     /// </summary>
-    public static BundleConfig? LoadOrReport(ParseResult parse, IDictionary? environment = null)
+    public static BundleConfig? LoadOrReport(ParseResult parse, IReadOnlyList<string>? inheritedSets = null)
     {
-        var result = Load(parse, environment);
+        var result = Load(parse, null, inheritedSets);
         Report(result, parse.InvocationConfiguration.Error);
         return result.Config;
     }
@@ -50,6 +51,7 @@ public static class ConfigCommand
             var result = Load(parse);
             Report(result, parse.InvocationConfiguration.Error);
             if (!result.IsValid) return EqlActorsCli.InvalidConfiguration;
+            foreach (var w in ConfigValidator.PlaceholderWarnings(result.Config!)) parse.InvocationConfiguration.Error.WriteLine($"eqlactors: config: warning: {w}");
             parse.InvocationConfiguration.Output.WriteLine($"configuration OK (source: {result.DescribeSources()})");
             return EqlActorsCli.Ok;
         });
@@ -74,7 +76,7 @@ public static class ConfigCommand
             var (output, error) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var rcFile = parse.GetRequiredValue(file);
             string text;
-            try { text = File.ReadAllText(rcFile.FullName); }
+            try { text = System.Text.Encoding.UTF8.GetString(Linux.BoundedFile.ReadAllBytes(rcFile.FullName)); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 error.WriteLine($"eqlactors: import-rc: {rcFile.FullName}: {ex.Message}");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using EqlActors.Configuration;
+using EqlActors.Host.Configuration;
 using EqlActors.Host.Control;
 using EqlActors.Host.Linux;
 
@@ -10,12 +11,12 @@ namespace EqlActors.Host.Cli;
 
 /// <summary>
 /// <c>eqlactors start|stop|restart|status</c>: clients of the daemon's control socket, the HOWTO script's verbs.
-/// Exit codes: 0 ok, 1 failed (or, for status, not every link enslaved), 2 invalid configuration, 3 no daemon,
-/// 4 permission denied.
+/// Exit codes (<see cref="ExitCodes"/>): 0 ok, 1 failed (or, for status, not every link enslaved), 2 invalid
+/// configuration or usage, 3 no daemon, 4 permission denied, 5 not the daemon asked for.
 /// </summary>
 public static class ControlCommands
 {
-    public const int PermissionDenied = 4;
+    public const int PermissionDenied = ExitCodes.PermissionDenied;
     public const string DefaultLogFile = "/var/log/eqlactors.log";
 
     private static readonly Option<string> TimeoutOption = new("--timeout")
@@ -81,6 +82,9 @@ public static class ControlCommands
             case ConnectOutcome.PermissionDenied:
                 io.Err.WriteLine($"eqlactors {io.Verb}: permission denied on {path}: run as root");
                 return PermissionDenied;
+            case ConnectOutcome.Untrusted:
+                io.Err.WriteLine($"eqlactors {io.Verb}: refused: {detail}");
+                return ExitCodes.WrongDaemon;
             default:
                 if (!quietIfNone) io.Err.WriteLine($"eqlactors {io.Verb}: no daemon answers on {path} ({detail})");
                 return EqlActorsCli.NoDaemon;
@@ -124,6 +128,7 @@ public static class ControlCommands
             {
                 var node = System.Text.Json.JsonSerializer.SerializeToNode(status, ControlProtocol.Json)!.AsObject();
                 node["up"] = status.Up;
+                node["simulated"] = response.Daemon?.Simulated;
                 node["daemon"] = System.Text.Json.JsonSerializer.SerializeToNode(response.Daemon, ControlProtocol.Json);
                 io.Out.WriteLine(node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             }
@@ -154,7 +159,7 @@ public static class ControlCommands
         var widths = Enumerable.Range(0, rows[0].Length - 1).Select(i => rows.Max(r => r[i].Length)).ToArray();
         var sb = new StringBuilder();
         if (daemon is not null)
-            sb.Append(CultureInfo.InvariantCulture, $"daemon: pid {daemon.Pid}, {(daemon.Simulated ? "simulated system" : "Linux system")}, since {daemon.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"daemon: pid {daemon.Pid}, {(daemon.Simulated ? "SIMULATED system (no real links)" : "Linux system")}, since {daemon.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}\n");
         sb.Append(CultureInfo.InvariantCulture, $"bundle: {Kebab(s.Phase.ToString())}, {s.Enslaved}/{s.Configured} links enslaved\n\n");
         foreach (var r in rows)
         {
@@ -168,7 +173,7 @@ public static class ControlCommands
         foreach (var r in s.Routes)
             sb.Append(CultureInfo.InvariantCulture, $"  {r.Destination}{(r.Gateway is null ? "" : " via " + r.Gateway)} dev {r.Device}  {(r.Present ? "present" : "MISSING")}\n");
         if (s.TcpReordering is not null) sb.Append(CultureInfo.InvariantCulture, $"net.ipv4.tcp_reordering = {s.TcpReordering}\n");
-        sb.Append(s.Up ? "EQL up\n" : "EQL down\n");
+        sb.Append(s.Up ? "EQL up" : "EQL down").Append(daemon is { Simulated: true } ? " (simulated)\n" : "\n");
         return sb.ToString();
     }
 
@@ -188,7 +193,7 @@ public static class ControlCommands
         }
 
         var connected = Connect(config, io, out var client, quietIfNone: true);
-        if (connected == PermissionDenied) return PermissionDenied;
+        if (connected is PermissionDenied or ExitCodes.WrongDaemon) return connected.Value;
         if (connected == EqlActorsCli.NoDaemon)
         {
             var spawned = await SpawnDaemonAsync(parse, config, io);
@@ -198,8 +203,19 @@ public static class ControlCommands
 
         using (client)
         {
+            // A simulated daemon must not pass for the real thing (nor the reverse): "EQL ready" would be a lie.
+            var hello = await client!.RequestAsync(new ControlRequest(Requests.Hello), TimeSpan.FromSeconds(30));
+            if (hello is not { Type: "hello", Daemon: { } daemon }) return ReportError(hello, io);
+            var simulated = parse.GetValue(RunCommand.SimulatedOption);
+            if (daemon.Simulated != simulated)
+            {
+                io.Err.WriteLine(daemon.Simulated
+                    ? $"eqlactors start: the daemon on {config.Control.SocketPath} (pid {daemon.Pid}) runs the simulated system, not this host's links; stop it (eqlactors stop) or pass --simulated"
+                    : $"eqlactors start: the daemon on {config.Control.SocketPath} (pid {daemon.Pid}) runs this host's real links, not the simulated system; stop it first to simulate");
+                return ExitCodes.WrongDaemon;
+            }
             io.Out.WriteLine("EQL starting ...");
-            await client!.SendAsync(new ControlRequest(Requests.Start, TimeoutSeconds: timeout.TotalSeconds));
+            await client.SendAsync(new ControlRequest(Requests.Start, TimeoutSeconds: timeout.TotalSeconds));
             using var cts = new CancellationTokenSource(timeout + TimeSpan.FromSeconds(30));
             while (true)
             {
@@ -239,6 +255,9 @@ public static class ControlCommands
         // $1 is the log file; the rest is the daemon's argv, never re-parsed by a shell.
         foreach (var a in new[] { "-c", "log=$1; shift; exec setsid -- \"$@\" </dev/null >>\"$log\" 2>&1", "eqlactors-start", logFile }) psi.ArgumentList.Add(a);
         foreach (var a in DaemonArgv(parse)) psi.ArgumentList.Add(a);
+        // The --set values may hold a secret (remote.tcpPassword): the environment, unlike argv, is private to the user.
+        if (parse.GetValue(EqlActorsCli.SetOption) is { Length: > 0 } sets) psi.Environment[StartOverrides.Variable] = StartOverrides.Encode(sets);
+        else psi.Environment.Remove(StartOverrides.Variable);
         psi.Environment.Remove("NOTIFY_SOCKET");
         psi.Environment.Remove("LISTEN_PID");
         psi.Environment.Remove("LISTEN_FDS");
@@ -265,7 +284,8 @@ public static class ControlCommands
         return EqlActorsCli.Failed;
     }
 
-    /// <summary>This same program with <c>run</c> and the options that decide the daemon's configuration.</summary>
+    /// <summary>This same program with <c>run</c> and the options that decide the daemon's configuration, except the
+    /// <c>--set</c> values (passed in the environment: <see cref="StartOverrides"/>).</summary>
     private static List<string> DaemonArgv(ParseResult parse)
     {
         var argv = new List<string>();
@@ -275,7 +295,6 @@ public static class ControlCommands
         argv.Add("run");
         if (parse.GetValue(RunCommand.SimulatedOption)) argv.Add("--simulated");
         if (parse.GetValue(EqlActorsCli.ConfigOption) is { } file) { argv.Add("--config"); argv.Add(file.FullName); }
-        foreach (var set in parse.GetValue(EqlActorsCli.SetOption) ?? []) { argv.Add("--set"); argv.Add(set); }
         return argv;
     }
 

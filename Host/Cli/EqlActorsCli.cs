@@ -6,12 +6,12 @@ namespace EqlActors.Host.Cli;
 /// <summary>The <c>eqlactors</c> command line: one verb per file, wired here.</summary>
 public static class EqlActorsCli
 {
-    /// <summary>Exit codes shared by every verb, so scripts can tell bad input from a failed run.</summary>
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int InvalidConfiguration = 2;
-    public const int NoDaemon = 3;
-    public const int NotImplemented = 70;
+    // Exit codes shared by every verb, so scripts can tell bad input from a failed run: see ExitCodes.
+    public const int Ok = ExitCodes.Ok;
+    public const int Failed = ExitCodes.Failed;
+    public const int InvalidConfiguration = ExitCodes.Usage;
+    public const int NoDaemon = ExitCodes.NoDaemon;
+    public const int NotImplemented = ExitCodes.NotImplemented;
 
     public static readonly Option<FileInfo?> ConfigOption = new("--config", "-c")
     {
@@ -44,6 +44,77 @@ public static class EqlActorsCli
         var config = ConfigCommand.Build();
         root.Subcommands.Add(config);
         return root;
+    }
+
+    /// <summary>
+    /// Parses and runs, the way every entry point must: a usage error (unknown verb or option, a value of the wrong
+    /// kind, a missing argument) is one plain line on stderr and exit 2, never the full help and never exit 1, which
+    /// for <c>status</c> means "EQL down". Help is printed only when asked for (<c>--help</c>).
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        configuration ??= new InvocationConfiguration();
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count == 0) return await parse.InvokeAsync(configuration);
+        var verb = string.Join(' ', Path(parse.CommandResult));
+        var problems = parse.Errors.Select(e => Plain(e.Message, parse.CommandResult.Command)).Distinct().ToList();
+        // "stauts": the unknown word says more than "Required command was not provided".
+        if (problems.Count > 1) problems.RemoveAll(p => p.StartsWith("Required command", StringComparison.Ordinal));
+        var line = $"eqlactors{(verb.Length == 0 ? "" : " " + verb)}: {string.Join("; ", problems)} (see eqlactors{(verb.Length == 0 ? "" : " " + verb)} --help)";
+        configuration.Error.WriteLine(line.Length <= 300 ? line : line[..300] + "...");
+        return ExitCodes.Usage;
+    }
+
+    public static int Invoke(string[] args, InvocationConfiguration? configuration = null) =>
+        InvokeAsync(args, configuration).GetAwaiter().GetResult();
+
+    private static IEnumerable<string> Path(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var r = result; r is not null && r.Parent is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command.Name);
+        return names;
+    }
+
+    /// <summary>System.CommandLine's message in an operator's words: no .NET type names; a misspelt verb gets a suggestion.</summary>
+    internal static string Plain(string message, Command command)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for (option|command) '(.*)' as expected type '([^']+)'\.?$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (m.Success)
+            return $"{m.Groups[3].Value} expects {Kind(m.Groups[4].Value)}, not {Configuration.ConfigError.Quote(m.Groups[1].Value)}";
+        m = System.Text.RegularExpressions.Regex.Match(message, @"^Unrecognized command or argument '(.*)'\.?$", System.Text.RegularExpressions.RegexOptions.Singleline);
+        if (m.Success)
+        {
+            var token = m.Groups[1].Value;
+            if (token.StartsWith('-')) return $"unknown option {Configuration.ConfigError.Quote(token)}";
+            var near = command.Subcommands.Select(c => c.Name).OrderBy(n => Distance(n, token)).FirstOrDefault();
+            return command.Subcommands.Count == 0 ? $"unexpected argument {Configuration.ConfigError.Quote(token)}"
+                : $"unknown command {Configuration.ConfigError.Quote(token)}" + (near is not null && Distance(near, token) <= 2 ? $"; did you mean {near}?" : "");
+        }
+        return message.TrimEnd('.');
+    }
+
+    private static string Kind(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" => "a number",
+        "System.Boolean" => "true or false",
+        "System.IO.FileInfo" => "a file name",
+        _ => "another kind of value",
+    };
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1); // "stauts"
+            }
+        return d[a.Length, b.Length];
     }
 
     public static string Version =>

@@ -29,7 +29,7 @@ public static class ProvisionCommand
                 var outcome = await new Provisioner(config, line => output.WriteLine(line), log).RunAsync(parse.GetValue(build), ct);
                 output.WriteLine(outcome is null
                     ? "provisioned: rc files written"
-                    : $"provisioned: rc files written, slirp installed at {config.Remote.SlirpCommand} (link_down() fix: {SlirpBuildMarker.Name(outcome.LinkDown)})");
+                    : $"provisioned: rc files written, slirp installed at {config.Remote.SlirpCommand} (link_down() fix: {SlirpBuildMarker.Name(outcome.LinkDown)}; features: {(outcome.Features.Length == 0 ? "none" : outcome.Features)})");
                 return EqlActorsCli.Ok;
             }
             catch (Exception e) when (e is ProvisionException or PortException)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EqlActors.Host.Configuration;
 using EqlActors.Host.Hosting;
 
 namespace EqlActors.Host.Cli;
@@ -18,7 +19,13 @@ public static class RunCommand
         command.Options.Add(SimulatedOption);
         command.SetAction(async (parse, _) =>
         {
-            var config = ConfigCommand.LoadOrReport(parse);
+            // Overrides from `eqlactors start` arrive in the environment (not argv, where ps shows them to everyone).
+            if (StartOverrides.Take() is not { } inherited)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"eqlactors run: {StartOverrides.Variable} is not a JSON list of key=value strings");
+                return EqlActorsCli.InvalidConfiguration;
+            }
+            var config = ConfigCommand.LoadOrReport(parse, inherited);
             if (config is null) return EqlActorsCli.InvalidConfiguration;
             if (!OperatingSystem.IsLinux())
             {

@@ -22,9 +22,10 @@ public static class SimulateCommand
         var priority = new Option<long>("--priority") { Description = "EQL slave priority (1 is the HOWTO's and never decays)", DefaultValueFactory = _ => new EqlConfig().Priority };
         var bundles = new Option<int>("--bundles") { Description = "Bundles to simulate, each on its own simulated host pair", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the results instead of the timeline" };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Write the whole event timeline to FILE (the same seed and options write the same file)" };
 
         var command = new Command("simulate", "Run the whole actor tree on the built-in simulated system with injected faults (exit 0: every fault recovered, nothing leaked)");
-        foreach (var option in new Option[] { links, faults, seed, duration, stock, priority, bundles, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { links, faults, seed, duration, stock, priority, bundles, json, trace }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var errors = new List<string>();
@@ -36,7 +37,17 @@ public static class SimulateCommand
             if (bundleCount is < 1 or > 256) errors.Add("--bundles must be 1 to 256");
             var prio = parse.GetValue(priority);
             if (prio < 1) errors.Add("--priority must be at least 1");
+            if (faultCount > MaxFaults) errors.Add($"--faults must be at most {MaxFaults}");
             if (!TryParseDuration(parse.GetValue(duration) ?? "", out var span) || span <= TimeSpan.Zero) errors.Add("--duration must look like 90s, 15m, 2h or 1d");
+            // An explicit --duration is honoured or refused, never silently overrun; the default stretches instead.
+            else if (parse.GetResult(duration) is { Implicit: false } && faultCount > FaultsThatFit(span))
+                errors.Add($"--faults {faultCount} do not fit in --duration {parse.GetValue(duration)}: each fault and its recovery take up to " +
+                           $"{PerFault.TotalSeconds:0} s of simulated time after a {Warmup.TotalSeconds:0} s warm-up, so at most {FaultsThatFit(span)} fit; " +
+                           $"give --duration {Math.Ceiling((Warmup + PerFault * faultCount).TotalMinutes):0}m or more, or leave it out");
+            // The simulation builds its own configuration from these options: a --config or --set would be ignored.
+            foreach (var ignored in new Option[] { EqlActorsCli.ConfigOption, EqlActorsCli.SetOption })
+                if (parse.GetResult(ignored) is { Implicit: false })
+                    errors.Add($"{ignored.Name} is not read by simulate (it builds its own configuration from --links, --priority and --stock-slirp)");
             if (errors.Count > 0)
             {
                 foreach (var e in errors) Console.Error.WriteLine($"eqlactors simulate: {e}");
@@ -54,9 +65,23 @@ public static class SimulateCommand
                 Priority = prio,
                 Bundles = bundleCount,
             };
+            var traceFile = parse.GetValue(trace);
+            using var traceWriter = traceFile is null ? null : new StreamWriter(traceFile.FullName, append: false) { NewLine = "\n" };
             var wall = Stopwatch.StartNew();
-            var report = new SimulationRunner(run, asJson ? null : Console.WriteLine).Run();
+            Action<string>? timeline = (asJson, traceWriter) switch
+            {
+                (true, null) => Progress(faultCount, wall),
+                (true, { } w) => Both(w.WriteLine, Progress(faultCount, wall)),
+                (false, null) => Console.WriteLine,
+                (false, { } w) => line =>
+                {
+                    Console.WriteLine(line);
+                    w.WriteLine(line);
+                },
+            };
+            var report = new SimulationRunner(run, timeline).Run();
             wall.Stop();
+            traceWriter?.Flush();
             if (asJson)
             {
                 var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
@@ -67,9 +92,43 @@ public static class SimulateCommand
             {
                 PrintSummary(report, wall.Elapsed);
             }
+            if (!report.Success)
+                Console.Error.WriteLine($"eqlactors simulate: failed; replay this exact run with: {run.ReplayCommand(traceFile?.FullName ?? "replay.trace")}");
             return report.Success ? EqlActorsCli.Ok : EqlActorsCli.Failed;
         });
         return command;
+    }
+
+    public const int MaxFaults = 10_000;
+    private static readonly TimeSpan Warmup = new SimulationRun().Warmup;
+    private static readonly TimeSpan PerFault = TimeSpan.FromSeconds(30);
+
+    private static int FaultsThatFit(TimeSpan duration) => (int)Math.Max(0, (duration - Warmup) / PerFault);
+
+    /// <summary>How often a long run without a timeline (--json) says how far it is, on stderr.</summary>
+    internal static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// With --json nothing else is printed until the end: every <see cref="ProgressInterval"/> of wall time, one line
+    /// on stderr counts the faults injected so far (from the runner's own timeline lines).
+    /// </summary>
+    private static Action<string> Both(Action<string> first, Action<string> second) => line =>
+    {
+        first(line);
+        second(line);
+    };
+
+    private static Action<string> Progress(int faults, Stopwatch wall)
+    {
+        var injected = 0;
+        var last = TimeSpan.Zero;
+        return line =>
+        {
+            if (line.Contains("FAULT #", StringComparison.Ordinal)) injected++;
+            if (wall.Elapsed - last < ProgressInterval) return;
+            last = wall.Elapsed;
+            Console.Error.WriteLine($"eqlactors simulate: {injected}/{faults} faults injected ({wall.Elapsed.TotalSeconds:0} s)");
+        };
     }
 
     private static void PrintSummary(SimulationReport r, TimeSpan wall)

@@ -11,19 +11,35 @@ public sealed record ConfigError(string Path, string? Value, string Message)
     /// <summary>Where the value came from (a file, <c>environment</c>, <c>--set</c>), when known.</summary>
     public string? Source { get; init; }
 
-    /// <summary>One line, control characters escaped: <c>remote.account = "a;b@h": ... (from --set)</c>.</summary>
+    /// <summary>Longest part of a value quoted in a message; the rest is counted, not printed.</summary>
+    public const int MaxQuoted = 80;
+
+    /// <summary>
+    /// One line, control characters escaped, long values cut: <c>remote.account = "a;b@h": ... (from --set)</c>.
+    /// The value of a key that looks like a secret (<see cref="Secrets.LooksSecret"/>, misspellings included) is masked.
+    /// </summary>
     public override string ToString()
     {
-        var value = Value is null ? "" : $" = {Quote(Value)}";
+        var value = Value is null ? "" : $" = {Shown(Path, Value)}";
         var source = Source is null ? "" : $" (from {Source})";
         return $"{Path}{value}: {Message}{source}";
     }
 
-    /// <summary>Quotes a value for a one-line message: newlines, NUL, escapes and other control characters are made visible.</summary>
-    public static string Quote(string value)
+    /// <summary>The value as a message may show it: masked for a secret-looking key, else quoted and cut.</summary>
+    public static string Shown(string path, string value)
     {
-        var sb = new System.Text.StringBuilder(value.Length + 2).Append('"');
-        foreach (var c in value)
+        if (path == "--set") return Quote(Secrets.MaskAssignment(value));
+        return Secrets.LooksSecret(path) ? Secrets.Mask : Quote(value);
+    }
+
+    /// <summary>
+    /// Quotes a value for a one-line message: newlines, NUL, escapes and other control characters are made visible,
+    /// and a value longer than <paramref name="max"/> characters is cut (a 50 MB value is not echoed whole).
+    /// </summary>
+    public static string Quote(string value, int max = MaxQuoted)
+    {
+        var sb = new System.Text.StringBuilder(Math.Min(value.Length, max) + 2).Append('"');
+        foreach (var c in value.Length > max ? value[..max] : value)
         {
             sb.Append(c switch
             {
@@ -37,7 +53,9 @@ public sealed record ConfigError(string Path, string? Value, string Message)
                 _ => c.ToString(),
             });
         }
-        return sb.Append('"').ToString();
+        sb.Append('"');
+        if (value.Length > max) sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"... ({value.Length} characters)");
+        return sb.ToString();
     }
 }
 

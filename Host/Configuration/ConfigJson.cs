@@ -7,7 +7,7 @@ namespace EqlActors.Host.Configuration;
 /// <summary>Writes a configuration as the JSON that <see cref="ConfigLoader"/> reads (the keys of docs/configuration.md).</summary>
 public static class ConfigJson
 {
-    public const string Mask = "***";
+    public const string Mask = Secrets.Mask;
 
     /// <summary>The whole configuration; the TCP password is written as <see cref="Mask"/> unless <paramref name="revealSecrets"/>.</summary>
     public static string Write(BundleConfig c, bool revealSecrets = false)

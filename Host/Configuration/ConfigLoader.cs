@@ -17,6 +17,9 @@ public static class ConfigLoader
     public const string DefaultPath = "/etc/eqlactors/eqlactors.json";
     public const string EnvironmentPrefix = "EQLACTORS__";
 
+    /// <summary>Variables of ours that are not configuration keys (no hint about a missing underscore for them).</summary>
+    public static readonly string[] OwnVariables = ["EQLACTORS_LOG_STYLE", StartOverrides.Variable];
+
     /// <summary>
     /// Loads and validates. <paramref name="file"/> is <c>--config</c> (a missing explicit file is an error); without it
     /// <paramref name="defaultPath"/> is read when it exists. <paramref name="sets"/> are <c>--set</c> values
@@ -31,7 +34,9 @@ public static class ConfigLoader
             errors.Add(new ConfigError("--config", file.FullName, Directory.Exists(file.FullName) ? "is a directory, not a file" : "no such file"));
         else if (path is not null)
         {
-            try { json = File.ReadAllBytes(path); }
+            // A regular file of at most 1 MiB: /dev/zero, a FIFO or a 50 MB file is refused before it is read.
+            try { json = Host.Linux.BoundedFile.ReadAllBytes(path); }
+            catch (Host.Linux.BoundedFileException ex) { errors.Add(new ConfigError("--config", path, ex.Message)); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 errors.Add(new ConfigError("--config", path, "cannot be read: " + ex.Message));
@@ -66,7 +71,8 @@ public static class ConfigLoader
             }
         }
 
-        var env = EnvironmentValues(environment, errors);
+        var warnings = new List<string>();
+        var env = EnvironmentValues(environment, errors, warnings);
         if (env.Count > 0)
         {
             builder.AddInMemoryCollection(env.ToDictionary(kv => kv.Key, kv => (string?)kv.Value.Value, StringComparer.OrdinalIgnoreCase));
@@ -99,15 +105,24 @@ public static class ConfigLoader
             Errors = errors,
             SourceFile = sourceFile,
             Sources = [.. sources.Select(s => s.Name)],
-            Warnings = errors.Count == 0 ? ConfigValidator.Warnings(config) : [],
+            Warnings = [.. warnings, .. errors.Count == 0 ? ConfigValidator.Warnings(config) : []],
         };
     }
 
-    private static Dictionary<string, (string Name, string Value)> EnvironmentValues(IDictionary environment, List<ConfigError> errors)
+    private static Dictionary<string, (string Name, string Value)> EnvironmentValues(IDictionary environment, List<ConfigError> errors, List<string> warnings)
     {
         var values = new Dictionary<string, (string Name, string Value)>(StringComparer.OrdinalIgnoreCase);
         foreach (var entry in environment.Cast<DictionaryEntry>().OrderBy(e => e.Key as string, StringComparer.Ordinal))
         {
+            // EQLACTORS_PPP_MTU: one underscore where two are meant; ignored, but not without a word.
+            if (entry.Key is string near && near.StartsWith("EQLACTORS_", StringComparison.OrdinalIgnoreCase)
+                && !near.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
+                && !OwnVariables.Contains(near, StringComparer.OrdinalIgnoreCase))
+            {
+                var meant = EnvironmentPrefix + string.Join("__", near["EQLACTORS_".Length..].Split('_', StringSplitOptions.RemoveEmptyEntries));
+                warnings.Add($"environment variable {near} is ignored: configuration variables separate their parts with two underscores (did you mean {meant}?)");
+                continue;
+            }
             if (entry.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
             var rest = name[EnvironmentPrefix.Length..];
             var value = entry.Value as string ?? "";
@@ -415,6 +430,8 @@ public static class ConfigLoader
                     continue;
                 }
                 var suggestion = Suggest(path);
+                // "remot": {"account": ...}: the keys below a misspelt section are compared whole (remot.account).
+                if (suggestion is null && child.GetChildren().Any()) { Walk(child.GetChildren(), path + "."); continue; }
                 Error(path, child.Value, "unknown key" + (suggestion is null ? "" : $"; did you mean {suggestion}?"));
             }
         }

@@ -44,6 +44,23 @@ public static class ConfigValidator
         return warnings;
     }
 
+    /// <summary>The HOWTO's example hosts, which are also the defaults: fine to simulate with, never a real setup.</summary>
+    public static readonly SshEndpoint[] Placeholders = [new("user", "remotehost"), new("fireman", "firewall")];
+
+    /// <summary>
+    /// Values still at the HOWTO's placeholders (<c>user@remotehost</c>, <c>fireman@firewall</c>): valid syntax, so
+    /// <c>config validate</c> says "OK", but it warns, since a real bundle with them cannot come up.
+    /// </summary>
+    public static IReadOnlyList<string> PlaceholderWarnings(BundleConfig config)
+    {
+        var warnings = new List<string>();
+        if (Placeholders.Contains(config.Remote.Account))
+            warnings.Add($"remote.account is {config.Remote.Account}, the HOWTO's placeholder: set the account that runs slirp on host_B");
+        foreach (var hop in config.Remote.JumpHosts.Where(Placeholders.Contains))
+            warnings.Add($"remote.jumpHosts holds {hop}, the HOWTO's placeholder: set your jump host, or [] for none");
+        return warnings;
+    }
+
     private static void ValidateLinks(BundleConfig c, Collector v)
     {
         if (c.Links.IsDefaultOrEmpty) { v.Add("links", "", "at least one link number is needed (the HOWTO uses 0 1 2)"); return; }

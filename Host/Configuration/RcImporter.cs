@@ -36,8 +36,8 @@ public static class RcImporter
     public static RcImport Import(string text)
     {
         var rc = ShellRc.Parse(text);
-        var notes = new List<RcMessage>();
-        var problems = rc.Problems.Select(p => new RcMessage(p.Line, $"not imported: {Show(p.Text)}: {p.Message}")).ToList();
+        var notes = rc.Notes.Select(n => new RcMessage(n.Line, n.Message)).ToList();
+        var problems = rc.Problems.Select(p => new RcMessage(p.Line, $"not imported: {ShowLine(p.Text)}: {p.Message}")).ToList();
         var root = new JsonObject();
         var origin = new Dictionary<string, (int Line, string Variable)>(StringComparer.OrdinalIgnoreCase);
 
@@ -218,4 +218,11 @@ public static class RcImporter
         int.TryParse(text, out var n) && n.ToString(System.Globalization.CultureInfo.InvariantCulture) == text ? JsonValue.Create(n) : JsonValue.Create(text);
 
     private static string Show(string text) => ConfigError.Quote(text);
+
+    /// <summary>A source line as a message shows it: an assignment to a secret-looking name has its value masked.</summary>
+    private static string ShowLine(string text)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(text, @"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=");
+        return m.Success && Secrets.LooksSecret(m.Groups[1].Value) ? Show(m.Value + Secrets.Mask) : Show(text);
+    }
 }

@@ -14,8 +14,41 @@ public sealed class ShellRc
     public sealed record Assignment(int Line, string Name, string Value, IReadOnlyList<string> UndefinedReferences);
     public sealed record Problem(int Line, string Text, string Message);
 
+    public sealed record Note(int Line, string Message);
+
     public List<Assignment> Assignments { get; } = [];
     public List<Problem> Problems { get; } = [];
+    /// <summary>The HOWTO script's own two lines of shell logic, understood rather than refused.</summary>
+    public List<Note> Notes { get; } = [];
+
+    // `[ $FastDownload_SlowUpload ] && LINKS=0` and `test -f $CFG_FILE && . $CFG_FILE`, as the HOWTO writes them
+    // (quotes and braces allowed): the only logic in its configuration block, so an unedited block imports cleanly.
+    private static readonly System.Text.RegularExpressions.Regex SingleLinkSwitch =
+        new(@"^(\[|test) (-n )?""?\$\{?FastDownload_SlowUpload\}?""? ?\]? && LINKS=""?0""?$");
+    private static readonly System.Text.RegularExpressions.Regex SourceOwnRc =
+        new(@"^(test|\[) -f ""?\$\{?CFG_FILE\}?""? ?\]? && (\.|source) ""?\$\{?CFG_FILE\}?""?$");
+
+    /// <summary>True when the statement is one of the HOWTO's idioms: its meaning is applied and noted.</summary>
+    private bool Idiom(int line, string text)
+    {
+        if (SingleLinkSwitch.IsMatch(text))
+        {
+            if (variables.TryGetValue("FastDownload_SlowUpload", out var on) && on.Length > 0)
+            {
+                variables["LINKS"] = "0";
+                Assignments.Add(new Assignment(line, "LINKS", "0", []));
+                Notes.Add(new Note(line, "the HOWTO's single-link switch: FastDownload_SlowUpload is set, so LINKS=0 (singleLink)"));
+            }
+            else Notes.Add(new Note(line, "the HOWTO's single-link switch: FastDownload_SlowUpload is not set, so LINKS stays as assigned"));
+            return true;
+        }
+        if (SourceOwnRc.IsMatch(text))
+        {
+            Notes.Add(new Note(line, "the script reads its user's own rc file here ($HOME/.eql-slirprc): run import-rc on that file too; its settings win over these"));
+            return true;
+        }
+        return false;
+    }
 
     private readonly Dictionary<string, string> variables = new(StringComparer.Ordinal);
 
@@ -86,7 +119,11 @@ public sealed class ShellRc
         private List<List<Part>> words = [];
         private List<Part>? word;
 
-        private sealed class Unsupported(string message) : Exception(message);
+        /// <summary><paramref name="restOfFile"/>: an unterminated quote takes the rest of the file with it, as in sh.</summary>
+        private sealed class Unsupported(string message, bool restOfFile = false) : Exception(message)
+        {
+            public bool RestOfFile { get; } = restOfFile;
+        }
 
         public void Run()
         {
@@ -96,6 +133,8 @@ public sealed class ShellRc
                 var startIndex = i;
                 words = [];
                 word = null;
+                pending.Clear();
+                hasPending = false;
                 try
                 {
                     ReadStatement();
@@ -103,9 +142,11 @@ public sealed class ShellRc
                 }
                 catch (Unsupported ex)
                 {
-                    SkipLogicalLine();
-                    var text = Text(startIndex, i);
-                    rc.Problems.Add(new Problem(startLine, text, ex.Message + Hint(text)));
+                    if (ex.RestOfFile) i = s.Length; // searching again from every later line would be quadratic
+                    else SkipLogicalLine();
+                    // The rest of the file is not quoted back: its first line says enough.
+                    var text = Text(startIndex, ex.RestOfFile && s.IndexOf('\n', startIndex) is var eol and >= 0 ? eol : i);
+                    if (!rc.Idiom(startLine, text)) rc.Problems.Add(new Problem(startLine, text, ex.Message + Hint(text)));
                 }
             }
         }
@@ -141,7 +182,7 @@ public sealed class ShellRc
                         Literal("\\", quoted: false); i++; break;
                     case '\'':
                         var close = s.IndexOf('\'', i + 1);
-                        if (close < 0) throw new Unsupported("unterminated single quote");
+                        if (close < 0) throw new Unsupported("unterminated single quote: the rest of the file is not read", restOfFile: true);
                         var content = s[(i + 1)..close];
                         line += content.Count(ch => ch == '\n');
                         Literal(content, quoted: true);
@@ -166,7 +207,7 @@ public sealed class ShellRc
             Literal("", quoted: true); // "" is a word too
             while (true)
             {
-                if (i >= s.Length) throw new Unsupported($"unterminated double quote (opened on line {open})");
+                if (i >= s.Length) throw new Unsupported($"unterminated double quote (opened on line {open}): the rest of the file is not read", restOfFile: true);
                 var c = s[i];
                 if (c == '"') { i++; return; }
                 if (c == '\\' && i + 1 < s.Length)
@@ -189,7 +230,8 @@ public sealed class ShellRc
             var next = i + 1 < s.Length ? s[i + 1] : '\0';
             if (next == '{')
             {
-                var close = s.IndexOf('}', i + 2);
+                var eol = s.IndexOf('\n', i + 2);
+                var close = s.IndexOf('}', i + 2, (eol < 0 ? s.Length : eol) - (i + 2)); // a name never spans lines
                 var name = close < 0 ? "" : s[(i + 2)..close];
                 if (!IsName(name)) throw new Unsupported("only ${NAME} is supported, not other ${...} expansions");
                 Variable(name, quoted);
@@ -213,23 +255,40 @@ public sealed class ShellRc
         private static bool IsName(string n) =>
             n.Length > 0 && (char.IsAsciiLetter(n[0]) || n[0] == '_') && n.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
+        // Characters of the current literal run: appended here and made a Part once the run ends. Concatenating a
+        // string per character made a long value quadratic (a 160 KB value took 13 s).
+        private readonly StringBuilder pending = new();
+        private bool pendingQuoted;
+        private bool hasPending;
+
         private void Literal(string text, bool quoted)
         {
             word ??= [];
-            if (word.Count > 0 && word[^1] is { Literal: { } last } p && p.Quoted == quoted)
-                word[^1] = p with { Literal = last + text };
-            else word.Add(new Part(text, null, quoted));
+            if (hasPending && pendingQuoted != quoted) Flush();
+            pending.Append(text);
+            pendingQuoted = quoted;
+            hasPending = true;
+        }
+
+        private void Flush()
+        {
+            if (!hasPending) return;
+            word!.Add(new Part(pending.ToString(), null, pendingQuoted));
+            pending.Clear();
+            hasPending = false;
         }
 
         private void Variable(string name, bool quoted)
         {
             word ??= [];
+            Flush();
             word.Add(new Part(null, name, quoted));
         }
 
         private void EndWord()
         {
             if (word is null) return;
+            Flush();
             words.Add(word);
             word = null;
         }

@@ -10,6 +10,8 @@ public enum ConnectOutcome
     NoDaemon,
     /// <summary>The socket's directory or file mode refused us (EACCES), or the daemon refused our uid.</summary>
     PermissionDenied,
+    /// <summary>Something answers, but it runs as neither root nor our own user: not our daemon, nothing it says is believed.</summary>
+    Untrusted,
 }
 
 /// <summary>One connection to the daemon's control socket, speaking <see cref="ControlProtocol"/>.</summary>
@@ -36,6 +38,17 @@ public sealed class ControlClient : IDisposable
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(path));
+            // Whoever can write the socket's folder can put their own server there: believe only root or ourselves.
+            if (OperatingSystem.IsLinux())
+            {
+                var (pid, uid, _) = ControlSocket.PeerCredentials(socket);
+                if (!ControlSocket.IsAllowed(uid))
+                {
+                    socket.Dispose();
+                    detail = $"{path} is served by pid {pid} of uid {uid}, neither root nor you: not an eqlactors daemon to trust";
+                    return ConnectOutcome.Untrusted;
+                }
+            }
             client = new ControlClient(socket);
             return ConnectOutcome.Connected;
         }

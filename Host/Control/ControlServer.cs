@@ -65,8 +65,43 @@ public sealed class ControlServer(
                 log.LogWarning("Control socket accept failed: {Reason}", ex.Message);
                 continue;
             }
-            _ = Task.Run(() => Serve(connection));
+            // A cap on concurrent clients: thousands of idle connections must not pile up tasks and buffers.
+            if (Interlocked.Increment(ref _clients) > MaxClients)
+            {
+                Interlocked.Decrement(ref _clients);
+                _ = Task.Run(() => Refuse(connection));
+                continue;
+            }
+            _ = Task.Run(async () =>
+            {
+                try { await Serve(connection); }
+                finally { Interlocked.Decrement(ref _clients); }
+            });
         }
+    }
+
+    /// <summary>Most clients served at once; the next one is told "busy" and disconnected.</summary>
+    public const int MaxClients = 32;
+
+    /// <summary>How long a connection may stay silent while a request line is expected.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
+
+    private int _clients;
+    private int _refusedLogged;
+
+    private async Task Refuse(Socket connection)
+    {
+        using var _ = connection;
+        // Logged once per burst, not once per connection: a flood must not flood the journal too.
+        if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
+            log.LogWarning("Control socket: more than {MaxClients} clients at once; refusing new ones until some leave", MaxClients);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var line = Encoding.UTF8.GetBytes(ControlProtocol.Serialize(ControlResponse.Error("busy", $"the daemon serves at most {MaxClients} clients at once; try again")) + "\n");
+            await connection.SendAsync(line, SocketFlags.None, cts.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException) { }
     }
 
     private async Task Serve(Socket connection)
@@ -86,7 +121,22 @@ public sealed class ControlServer(
             using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1024, leaveOpen: true);
             while (!_stopping.IsCancellationRequested)
             {
-                var line = await ReadLine(reader, _stopping.Token);
+                string? line;
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+                {
+                    idle.CancelAfter(IdleTimeout);
+                    try { line = await ReadLine(reader, idle.Token); }
+                    catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+                    {
+                        log.LogDebug("Control connection from pid {PeerPid} closed: no complete request within {Seconds} s", pid, IdleTimeout.TotalSeconds);
+                        return;
+                    }
+                    catch (IOException ex) when (ex.Message == TooLong)
+                    {
+                        await Send(writer, ControlResponse.Error("bad-request", $"a request line is at most {ControlProtocol.MaxRequestBytes} characters"));
+                        return;
+                    }
+                }
                 if (line is null) return;
                 if (line.Length == 0) continue;
                 ControlRequest? request;
@@ -111,6 +161,8 @@ public sealed class ControlServer(
         }
     }
 
+    private const string TooLong = "request line too long";
+
     /// <summary>Reads one line of at most <see cref="ControlProtocol.MaxRequestBytes"/> characters; null at EOF.</summary>
     private static async Task<string?> ReadLine(StreamReader reader, CancellationToken ct)
     {
@@ -121,7 +173,7 @@ public sealed class ControlServer(
             var n = await reader.ReadAsync(buffer.AsMemory(), ct);
             if (n == 0) return sb.Length == 0 ? null : sb.ToString();
             if (buffer[0] == '\n') return sb.ToString().TrimEnd('\r');
-            if (sb.Length >= ControlProtocol.MaxRequestBytes) throw new IOException("request line too long");
+            if (sb.Length >= ControlProtocol.MaxRequestBytes) throw new IOException(TooLong);
             sb.Append(buffer[0]);
         }
     }
@@ -278,28 +330,8 @@ public sealed class ControlServer(
             return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>())}");
         var link = request.Link ?? state.Config.EffectiveLinks[0];
         log.LogWarning("Control: injecting simulated fault {Fault} on link {Link}", kind, link);
-        var done = kind switch
-        {
-            FaultKind.PppdKilled => sim.InjectPppdExit(link, 5),
-            FaultKind.PppdConnectFailed => sim.InjectPppdExit(link, 8),
-            FaultKind.PppdPtyFailed => sim.InjectPppdExit(link, 9),
-            FaultKind.PppdNegotiationFailed => sim.InjectPppdExit(link, 10),
-            FaultKind.PppdLcpTimeout => sim.InjectPppdExit(link, 15),
-            FaultKind.PppdHangup => sim.InjectPppdExit(link, 16),
-            FaultKind.SshDropped => sim.DropSsh(link),
-            FaultKind.RemoteSlirpKilled => Do(sim.KillRemoteSlirp),
-            FaultKind.LinkDownPppdAlive => sim.TakeLinkDown(link),
-            FaultKind.EqlMasterDown => Do(sim.TakeEqlMasterDown),
-            FaultKind.EqlModuleUnloaded => Do(sim.UnloadEqlModule),
-            FaultKind.SlaveStalled => sim.StallSlave(link),
-            FaultKind.RemoteUnreachable => Do(() => sim.MakeRemoteUnreachable(TimeSpan.FromSeconds(30))),
-            // Permanent until fixed: host_B refuses the key, and the link loses its chain so it must reconnect.
-            FaultKind.AuthenticationRefused => Do(sim.RefuseAuthentication) && sim.InjectPppdExit(link, 16),
-            _ => false,
-        };
+        var done = sim.Inject(kind, link, route: Actors.DesiredRoutes.For(state.Config)[^1]);
         return done ? new ControlResponse("ok") { Message = $"{kind} injected" } : ControlResponse.Error("failed", $"{kind} could not be injected now (link {link} not running?)");
-
-        static bool Do(Action a) { a(); return true; }
     }
 }
 

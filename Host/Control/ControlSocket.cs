@@ -10,6 +10,9 @@ public sealed class ControlSocketInUseException(string path) : Exception($"anoth
     public string SocketPath { get; } = path;
 }
 
+/// <summary>The socket's folder (or one above it) lets other users replace the socket: the daemon will not serve there.</summary>
+public sealed class ControlSocketFolderUnsafeException(string message) : Exception(message);
+
 /// <summary>The Unix domain socket under <c>/run/eqlactors/</c>: root-only by file mode and by SO_PEERCRED.</summary>
 [SupportedOSPlatform("linux")]
 public static class ControlSocket
@@ -25,7 +28,7 @@ public static class ControlSocket
     /// </summary>
     public static Socket Listen(string path)
     {
-        Hosting.RuntimeDirectory.Ensure(path);
+        CheckFolders(Hosting.RuntimeDirectory.Ensure(path));
         if (File.Exists(path) || Directory.Exists(path))
         {
             if (Answers(path)) throw new ControlSocketInUseException(path);
@@ -45,6 +48,31 @@ public static class ControlSocket
             throw;
         }
     }
+
+    /// <summary>
+    /// Whoever may write the socket's folder can put their own server in its place, and clients would talk to it:
+    /// the folder must be writable by its owner only, and owned by root or the daemon's user; every folder above it
+    /// must not be writable by others either, unless sticky (/tmp).
+    /// </summary>
+    public static void CheckFolders(string folder)
+    {
+        var me = geteuid();
+        for (var dir = folder; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (Linux.FileStat.OfPath(dir) is not { } st) continue;
+            var othersWrite = (st.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0;
+            var sticky = (st.Mode & UnixFileMode.StickyBit) != 0;
+            if (dir == folder && (othersWrite || (st.Uid != 0 && st.Uid != me)))
+                throw new ControlSocketFolderUnsafeException(
+                    $"the control socket's folder {dir} is {(othersWrite ? "writable by other users" : $"owned by uid {st.Uid}")} (mode {Octal(st.Mode)}): " +
+                    $"another user could replace the socket. Use a folder owned by root (or this user) with mode 0700 or 0755 (chmod go-w {dir}), or set control.socketPath elsewhere");
+            if (dir != folder && othersWrite && !sticky)
+                throw new ControlSocketFolderUnsafeException(
+                    $"{dir}, above the control socket's folder, is writable by other users (mode {Octal(st.Mode)}): another user could move the folder and replace the socket; chmod go-w {dir} or set control.socketPath elsewhere");
+        }
+    }
+
+    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
 
     private static bool Answers(string path)
     {

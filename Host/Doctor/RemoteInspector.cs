@@ -9,8 +9,11 @@ namespace EqlActors.Host.Doctor;
 /// <summary>One hop of the way to host_B: accepted (no error), or the first that failed.</summary>
 public sealed record HopResult(SshEndpoint Endpoint, bool IsTarget, PortException? Error);
 
-/// <summary>The build record next to the remote slirp and the binary's current <c>cksum</c>.</summary>
-public sealed record RemoteBuildRecord(SlirpBuildMarker? Marker, string? CurrentCksum);
+/// <summary>
+/// The build record next to the remote slirp, the binary's current <c>cksum</c>, and the feature words the binary
+/// itself names (<see cref="SlirpPatches.MarkerPrefix"/>; null: no marker, a stock build).
+/// </summary>
+public sealed record RemoteBuildRecord(SlirpBuildMarker? Marker, string? CurrentCksum, IReadOnlyList<string>? Features = null);
 
 /// <summary>host_B as the doctor sees it (SSH.NET through the jump hosts).</summary>
 public interface IRemoteInspector
@@ -31,10 +34,14 @@ public sealed class SshRemoteInspector(BundleConfig config) : IRemoteInspector
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Prints the build record next to slirp, then <c>current_cksum=CRC SIZE</c>; or <c>absent</c> / <c>nomarker</c>.</summary>
+    /// <summary>
+    /// Prints <c>absent</c>, or the binary's feature marker (or <c>nofeatures</c>) and then the build record next to
+    /// slirp followed by <c>current_cksum=CRC SIZE</c> (or <c>nomarker</c>).
+    /// </summary>
     public const string ReadMarkerScript =
         "s=$1; case $s in */*) p=$s ;; *) p=$(command -v -- \"$s\") || p= ;; esac; " +
         "if [ -z \"$p\" ] || [ ! -f \"$p\" ]; then echo absent; exit 0; fi; m=\"$p" + SlirpBuildMarker.Suffix + "\"; " +
+        "f=$(grep -ao '" + SlirpPatches.MarkerPrefix + "[a-z,-]*' \"$p\" | head -n 1); if [ -n \"$f\" ]; then echo \"$f\"; else echo nofeatures; fi; " +
         "if [ -f \"$m\" ]; then cat \"$m\"; echo; echo \"current_cksum=$(cksum < \"$p\")\"; else echo nomarker; fi";
 
     public async Task<IReadOnlyList<HopResult>> WalkHopsAsync(CancellationToken ct)
@@ -65,10 +72,12 @@ public sealed class SshRemoteInspector(BundleConfig config) : IRemoteInspector
         if (status != 0) throw new PortException($"reading slirp's build record on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
         var text = stdout.Trim();
         if (text == "absent") return null;
-        if (text == "nomarker") return new RemoteBuildRecord(null, null);
         var lines = text.Split('\n');
+        IReadOnlyList<string>? features = SlirpPatches.ParseMarker(lines[0]);
+        var rest = string.Join('\n', lines.Skip(1)).Trim();
+        if (rest == "nomarker") return new RemoteBuildRecord(null, null, features);
         var current = lines.LastOrDefault(l => l.StartsWith("current_cksum=", StringComparison.Ordinal))?["current_cksum=".Length..].Trim();
-        return new RemoteBuildRecord(SlirpBuildMarker.Parse(text), current);
+        return new RemoteBuildRecord(SlirpBuildMarker.Parse(rest), current, features);
     }
 
     public async Task<IReadOnlyDictionary<string, string?>> ReadFilesAsync(IReadOnlyList<string> names, CancellationToken ct)

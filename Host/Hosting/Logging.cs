@@ -27,7 +27,8 @@ public static class Logging
         var config = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.FromLogContext();
+            .Enrich.FromLogContext()
+            .Enrich.With<ControlCharacterEscaper>();
 
         // systemd sets JOURNAL_STREAM when stderr is the journal; a detached daemon's stderr is a plain log file.
         config = !Console.IsErrorRedirected
@@ -40,6 +41,29 @@ public static class Logging
             config = config.WriteTo.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
 
         return config.CreateLogger();
+    }
+
+    /// <summary>
+    /// Text from outside (a control request, a remote's stderr) may hold newlines or terminal escapes: rendered raw it
+    /// would forge log lines or recolour a terminal. Every string property with a control character is escaped
+    /// (<c>\n</c>, <c>\u001b</c>) before any sink sees it.
+    /// </summary>
+    public sealed class ControlCharacterEscaper : Serilog.Core.ILogEventEnricher
+    {
+        public void Enrich(LogEvent logEvent, Serilog.Core.ILogEventPropertyFactory propertyFactory)
+        {
+            List<LogEventProperty>? escaped = null;
+            foreach (var (name, value) in logEvent.Properties)
+                if (value is ScalarValue { Value: string text } && NeedsEscaping(text))
+                    (escaped ??= []).Add(new LogEventProperty(name, new ScalarValue(Escape(text))));
+            if (escaped is null) return;
+            foreach (var property in escaped) logEvent.AddOrUpdateProperty(property);
+        }
+
+        public static bool NeedsEscaping(string text) => text.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029');
+
+        /// <summary>The text with control characters (and backslashes, so the result is unambiguous) escaped, unquoted.</summary>
+        public static string Escape(string text) => Configuration.ConfigError.Quote(text, int.MaxValue)[1..^1];
     }
 
     /// <summary>Writes <c>&lt;N&gt;</c> (sd-daemon(3) priority) before each line so journald keeps the level.</summary>

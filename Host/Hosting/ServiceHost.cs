@@ -61,6 +61,11 @@ public static class ServiceHost
             log.Information("eqlactors exited cleanly");
             return Cli.EqlActorsCli.Ok;
         }
+        catch (Control.ControlSocketFolderUnsafeException ex)
+        {
+            log.Error("eqlactors refuses to serve: {Reason}", ex.Message);
+            return Cli.EqlActorsCli.InvalidConfiguration;
+        }
         catch (Control.ControlSocketInUseException ex)
         {
             log.Error("eqlactors is already running: {Reason}", ex.Message);
@@ -102,7 +107,10 @@ public static class ServiceHost
                 loggers.AddSerilogLogging(); // with the Serilog message formatter: actor log templates stay structured
             });
             akka.AddHocon("""
-                akka.log-dead-letters = off
+                # A message that reached no actor is how a lost request shows: log them (the first 10, then again
+                # after 5 minutes of quiet), except during shutdown, where the stopping actors make them normal.
+                akka.log-dead-letters = 10
+                akka.log-dead-letters-suspend-duration = 5m
                 akka.log-dead-letters-during-shutdown = off
                 # The generic host owns shutdown (the bundle is torn down before the actor system stops).
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off

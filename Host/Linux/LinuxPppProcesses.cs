@@ -19,6 +19,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     private readonly TimeSpan _pollInterval;
     private readonly ConcurrentDictionary<int, Tracked> _tracked = new();
     private readonly CancellationTokenSource _disposed = new();
+    private readonly IDisposable? _owner;
 
     /// <param name="runDirectory">Where pppd writes <c>ppp-LINKNAME.pid</c> (pppd's own choice is /var/run; tests point it elsewhere).</param>
     /// <param name="setsidPath">util-linux <c>setsid</c>: puts pppd in a session of its own without a shell.</param>
@@ -34,8 +35,16 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         _runDirectory = runDirectory;
         _setsidPath = setsidPath;
         _pollInterval = pollInterval ?? TimeSpan.FromMilliseconds(500);
-        if (becomeSubreaper) Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (becomeSubreaper)
+        {
+            Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            // Adopted orphans end up as zombies of this process at any time, not only while a chain is stopped.
+            _owner = ChildReaper.Shared.AddOwner(OwnerOf);
+        }
     }
+
+    private string? OwnerOf(int pid) =>
+        _tracked.Values.FirstOrDefault(t => t.Pid == pid || t.Members.ContainsKey(pid)) is { } t ? $"link {t.Link}" : null;
 
     public Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
     {
@@ -84,20 +93,31 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         process.BeginErrorReadLine();
 
         _ = WatchPidFileAsync(tracked, PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link), exited.Task);
-        _ = Task.Run(async () =>
-        {
-            await exited.Task.ConfigureAwait(false);
-            var code = process.ExitCode;
-            await EndLeftoversAsync(tracked).ConfigureAwait(false);
-            // With the chain gone the pipes close: wait (bounded) for the last output lines before reporting the exit.
-            try { await Task.Run(() => process.WaitForExit()).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false); }
-            catch (TimeoutException) { }
-            _tracked.TryRemove(pid, out _);
-            var (reason, kind) = PppExitCodes.Describe(code);
-            RuntimeChildren.TryRemove(pid, out _);
-            tracked.Events.Exited(new PppExit(launch.Link, pid, code, reason, kind));
-        });
+        _ = EndChainAsync(tracked, exited.Task);
         return Task.FromResult(new PppProcess(launch.Link, pid, null));
+    }
+
+    /// <summary>
+    /// pppd has exited (and the runtime reaped it): end what is left of its chain, collect its last output lines,
+    /// then release the Process and its pipes before reporting the exit.
+    /// </summary>
+    private async Task EndChainAsync(Tracked tracked, Task exited)
+    {
+        await exited.ConfigureAwait(false);
+        var process = tracked.Process!;
+        var code = process.ExitCode;
+        await EndLeftoversAsync(tracked).ConfigureAwait(false);
+        // With the chain gone the pipes close: wait (bounded) for the last output lines before reporting the exit.
+        using (var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            try { await process.WaitForExitAsync(drained.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { } // a leftover still holds a pipe: disposing closes our ends anyway
+        }
+        process.Dispose();
+        _tracked.TryRemove(tracked.Pid, out _);
+        var (reason, kind) = PppExitCodes.Describe(code);
+        RuntimeChildren.TryRemove(tracked.Pid, out _);
+        tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, code, reason, kind));
     }
 
     /// <summary>
@@ -269,22 +289,25 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     }
 
     /// <summary>
-    /// Reaps members of the chain that were reparented to this process (as subreaper) and died. Only pids seen
-    /// in the chain are waited for, never -1: the runtime reaps its own children.
+    /// Reaps members of the chain that were reparented to this process (as subreaper) and died. Members are
+    /// vouched for (they were seen below pppd, so the runtime did not start them) in case the reaper cannot
+    /// tell the runtime's children apart.
     /// </summary>
     private static void ReapOrphans(Tracked tracked)
     {
         foreach (var m in ProcessTree.Chain(tracked.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
-        var self = Environment.ProcessId;
-        foreach (var (pid, start) in tracked.Members)
+        foreach (var pid in tracked.Members.Keys)
         {
-            if (RuntimeChildren.ContainsKey(pid)) continue; // the runtime reaps what it started: waiting here would make it fail fast
-            var s = ProcessTree.Stat(pid);
-            if (s is { IsZombie: true } && s.ParentPid == self && s.StartTime == start) Native.waitpid(pid, out _, Native.WNOHANG);
+            if (!RuntimeChildren.ContainsKey(pid)) ChildReaper.Shared.Vouch(pid);
         }
+        ChildReaper.Shared.Sweep();
     }
 
-    public void Dispose() => _disposed.Cancel();
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _owner?.Dispose();
+    }
 
     /// <summary>
     /// pids started through <see cref="Process"/> by any instance and not yet seen exiting. The runtime reaps

@@ -12,7 +12,8 @@ public sealed class ProvisionException(string message, Exception? inner = null) 
 
 /// <summary>
 /// <c>eqlactors provision</c>: writes host_B's slirp rc files, and with a source archive builds a multi-unit slirp
-/// there (FULL_BOLT, MAX_INTERFACES=4, MAX_PPP_INTERFACES=4, the <c>link_down()</c> fix) and installs it at
+/// there (FULL_BOLT, MAX_INTERFACES=4, MAX_PPP_INTERFACES=4, the patches of <see cref="SlirpPatches"/>: the
+/// <c>link_down()</c> fix, fair downloads, big buffers, attach takeover, ...) and installs it at
 /// <c>remote.slirpCommand</c> with a build record next to it. One progress line per step; the remote temporary
 /// directory is removed whatever happens.
 /// </summary>
@@ -24,7 +25,8 @@ public sealed partial class Provisioner(BundleConfig config, Action<string> prog
     private int _steps;
 
     /// <summary>What the build did, for the caller and the tests.</summary>
-    public sealed record BuildOutcome(string SourceDir, LinkDownFix LinkDown, string BinaryCksum, SlirpProbe Probe);
+    public sealed record BuildOutcome(string SourceDir, LinkDownFix LinkDown, string BinaryCksum, SlirpProbe Probe,
+        IReadOnlyList<string> AppliedPatches, IReadOnlyList<string> SkippedPatches, string Features);
 
     public async Task<BuildOutcome?> RunAsync(FileInfo? slirpSource, CancellationToken ct = default)
     {
@@ -65,12 +67,19 @@ public sealed partial class Provisioner(BundleConfig config, Action<string> prog
         }).ConfigureAwait(false);
         try
         {
-            await Step($"upload {source.Name} ({source.Length.ToString(CultureInfo.InvariantCulture)} bytes) over SFTP", async () =>
+            var patches = SlirpPatches.All;
+            await Step($"upload {source.Name} ({source.Length.ToString(CultureInfo.InvariantCulture)} bytes) and {patches.Length} patches over SFTP", async () =>
             {
                 var sftp = await session.SftpAsync(ct).ConfigureAwait(false);
-                await using var file = source.OpenRead();
-                await Task.Run(() => sftp.UploadFile(file, $"{tmp}/source.archive"), ct).ConfigureAwait(false);
-                return $"{tmp}/source.archive";
+                await using (var file = source.OpenRead())
+                    await Task.Run(() => sftp.UploadFile(file, $"{tmp}/source.archive"), ct).ConfigureAwait(false);
+                await Task.Run(() => sftp.CreateDirectory($"{tmp}/patches"), ct).ConfigureAwait(false);
+                foreach (var patch in patches)
+                {
+                    using var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(patch.Text));
+                    await Task.Run(() => sftp.UploadFile(text, $"{tmp}/patches/{patch.Name}"), ct).ConfigureAwait(false);
+                }
+                return $"{tmp}/source.archive, {tmp}/patches/";
             }).ConfigureAwait(false);
             var rel = await Step("unpack and find slirp's source tree", async () =>
             {
@@ -82,9 +91,36 @@ public sealed partial class Provisioner(BundleConfig config, Action<string> prog
             var src = $"{tmp}/{rel}";
             await Step("set FULL_BOLT, MAX_INTERFACES=4, MAX_PPP_INTERFACES=4 in config.h.in/config.h",
                 async () => string.Join(", ", (await Run(session, SlirpBuildScripts.Defines, ShortStep, ct, src).ConfigureAwait(false)).Split('\n'))).ConfigureAwait(false);
-            var fixText = await Step("fix link_down() in ppp/auth.c (ipcp_close/ccp_close of its own unit, not 0)",
-                () => Run(session, SlirpBuildScripts.LinkDownFix, ShortStep, ct, src)).ConfigureAwait(false);
-            var fix = fixText switch { "applied" => LinkDownFix.Applied, "already-fixed" => LinkDownFix.AlreadyFixed, _ => LinkDownFix.NotFound };
+            var applied = new List<SlirpPatch>();
+            var skipped = new List<string>();
+            var fix = LinkDownFix.NotFound;
+            var features = "";
+            await Step($"apply the {patches.Length} slirp patches (link_down() fix, fair downloads, attach takeover, ...)", async () =>
+            {
+                var said = await Run(session, SlirpBuildScripts.ApplyPatches, ShortStep, ct, src, $"{tmp}/patches").ConfigureAwait(false);
+                foreach (var line in said.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (line.StartsWith("applied ", StringComparison.Ordinal) && patches.FirstOrDefault(p => p.Name == line[8..]) is { } p) applied.Add(p);
+                    else if (line.StartsWith("skipped ", StringComparison.Ordinal)) skipped.Add(line[8..]);
+                }
+                if (applied.Any(p => p.Feature == "link-down-fix")) fix = LinkDownFix.Applied;
+                else
+                {
+                    // not Debian's 1.0.17 text: the one-line fix by pattern, as before the patch files
+                    fix = await Run(session, SlirpBuildScripts.LinkDownFix, ShortStep, ct, src).ConfigureAwait(false) switch
+                    {
+                        "applied" => LinkDownFix.Applied, "already-fixed" => LinkDownFix.AlreadyFixed, _ => LinkDownFix.NotFound,
+                    };
+                }
+                var list = SlirpPatches.FeatureList(applied);
+                if (fix != LinkDownFix.NotFound && !list.Split(',').Contains("link-down-fix")) list = list.Length == 0 ? "link-down-fix" : "link-down-fix," + list;
+                await Run(session, SlirpBuildScripts.WriteFeatures, ShortStep, ct, src, list).ConfigureAwait(false);
+                features = list;
+                return $"{applied.Count} of {patches.Length} applied" + (skipped.Count == 0 ? "" : $", {skipped.Count} skipped") +
+                       $"; features: {(list.Length == 0 ? "none" : list)}; link_down(): {SlirpBuildMarker.Name(fix)}";
+            }).ConfigureAwait(false);
+            foreach (var s in skipped)
+                progress($"    warning: patch {s} (does not fit this source; doctor will say what the build misses)");
             if (fix == LinkDownFix.NotFound)
                 progress("    warning: link_down() was not in the expected form; left as it was (doctor will say so)");
             await Step("configure", async () =>
@@ -94,7 +130,7 @@ public sealed partial class Provisioner(BundleConfig config, Action<string> prog
                 return said;
             }).ConfigureAwait(false);
             await Step($"make (CFLAGS {SlirpBuildScripts.CFlags})", () => Run(session, SlirpBuildScripts.Make, BuildStep, ct, tmp, src, SlirpBuildScripts.CFlags)).ConfigureAwait(false);
-            var marker = new SlirpBuildMarker(DateTimeOffset.UtcNow, SafeName(source.Name), 4, 4, true, fix, "");
+            var marker = new SlirpBuildMarker(DateTimeOffset.UtcNow, SafeName(source.Name), 4, 4, true, fix, "", features);
             var record = marker.Render();
             record = record[..(record.IndexOf("binary_cksum=", StringComparison.Ordinal))];
             var cksum = await Step($"install as {config.Remote.SlirpCommand} with its build record",
@@ -106,7 +142,8 @@ public sealed partial class Provisioner(BundleConfig config, Action<string> prog
                 if (p.SelectBug) throw new ProvisionException($"the installed slirp exits at once: {p.Detail}");
                 return p.Detail;
             }).ConfigureAwait(false);
-            return new BuildOutcome(rel, fix, cksum, await new SshRemoteHost(config).ProbeSlirpAsync(ct).ConfigureAwait(false));
+            return new BuildOutcome(rel, fix, cksum, await new SshRemoteHost(config).ProbeSlirpAsync(ct).ConfigureAwait(false),
+                [.. applied.Select(p => p.Name)], skipped, features);
         }
         finally
         {

@@ -21,7 +21,8 @@ public enum LinkDownFix
 /// record, and only while the binary's <c>cksum</c> still matches the one recorded.
 /// </summary>
 public sealed record SlirpBuildMarker(
-    DateTimeOffset Built, string Source, int MaxInterfaces, int MaxPppInterfaces, bool FullBolt, LinkDownFix LinkDown, string BinaryCksum)
+    DateTimeOffset Built, string Source, int MaxInterfaces, int MaxPppInterfaces, bool FullBolt, LinkDownFix LinkDown, string BinaryCksum,
+    string Features = "")
 {
     public const string Suffix = ".eqlactors-build";
     public const string Header = "eqlactors-slirp-build 1";
@@ -35,6 +36,7 @@ public sealed record SlirpBuildMarker(
         sb.Append("max_ppp_interfaces=").Append(MaxPppInterfaces.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("full_bolt=").Append(FullBolt ? "yes" : "no").Append('\n');
         sb.Append("link_down_fix=").Append(Name(LinkDown)).Append('\n');
+        sb.Append("features=").Append(Features).Append('\n');
         sb.Append("binary_cksum=").Append(BinaryCksum).Append('\n');
         return sb.ToString();
     }
@@ -56,6 +58,6 @@ public sealed record SlirpBuildMarker(
         int Int(string k) => int.TryParse(Get(k), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
         var fix = Get("link_down_fix") switch { "applied" => LinkDownFix.Applied, "already-fixed" => LinkDownFix.AlreadyFixed, _ => LinkDownFix.NotFound };
         DateTimeOffset.TryParse(Get("built"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var built);
-        return new SlirpBuildMarker(built, Get("source"), Int("max_interfaces"), Int("max_ppp_interfaces"), Get("full_bolt") == "yes", fix, Get("binary_cksum"));
+        return new SlirpBuildMarker(built, Get("source"), Int("max_interfaces"), Int("max_ppp_interfaces"), Get("full_bolt") == "yes", fix, Get("binary_cksum"), Get("features"));
     }
 }

@@ -12,7 +12,7 @@ public static class SlirpBuildScripts
 
     /// <summary>$1: the decompressor the archive needs (or <c>none</c>). Prints the compiler's first line.</summary>
     public const string Tools =
-        "m=; for t in cc make tar cksum sed grep find mktemp \"$1\"; do [ \"$t\" = none ] && continue; " +
+        "m=; for t in cc make tar cksum sed grep find mktemp patch \"$1\"; do [ \"$t\" = none ] && continue; " +
         "command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done; " +
         "if [ -n \"$m\" ]; then echo \"missing on host_B:$m (install a C compiler and make, e.g. build-essential)\" >&2; exit 3; fi; " +
         "cc --version 2>&1 | head -n 1";
@@ -64,6 +64,22 @@ public static class SlirpBuildScripts
         "sed \"${r}{s/ipcp_close(0)/ipcp_close(unit)/;s/ccp_close(0)/ccp_close(unit)/;}\" \"$f\" > \"$f.eqlactors\" && mv \"$f.eqlactors\" \"$f\" || exit 1; " +
         "case $(sed -n \"${r}p\" \"$f\") in *'_close(0)'*) echo 'link_down() still closes unit 0 after the edit' >&2; exit 6 ;; esac; echo applied ;; " +
         "*'ipcp_close(unit)'*) echo already-fixed ;; *) echo not-found ;; esac";
+
+    /// <summary>
+    /// $1 source dir, $2 directory of the uploaded patches. Applies each <c>*.patch</c> in name order with
+    /// <c>patch -p1 -F0</c> (exact context, offsets allowed) after a dry run, so a patch that does not fit this
+    /// source is left out whole. Prints <c>applied NAME</c> or <c>skipped NAME: REASON</c> per patch.
+    /// </summary>
+    public const string ApplyPatches =
+        "cd \"$1\" || exit 1; for p in \"$2\"/*.patch; do [ -f \"$p\" ] || continue; n=$(basename \"$p\"); " +
+        "if out=$(patch -p1 -F0 --forward --batch --dry-run -i \"$p\" 2>&1); then " +
+        "patch -p1 -F0 --forward --batch -s -i \"$p\" || { echo \"$n applied partly after a clean dry run\" >&2; exit 6; }; echo \"applied $n\"; " +
+        "else echo \"skipped $n: $(printf '%s' \"$out\" | grep -v '^patching file' | head -n 1)\"; fi; done";
+
+    /// <summary>$1 source dir, $2 the feature list: writes <c>eqlactors-features.h</c>, which the marker patch includes.</summary>
+    public const string WriteFeatures =
+        "case $2 in *[!a-z,-]*) echo 'bad feature list' >&2; exit 6 ;; esac; " +
+        "printf '#define EQLACTORS_SLIRP_FEATURES \"%s\"\\n' \"$2\" > \"$1/eqlactors-features.h\" && echo \"$2\"";
 
     /// <summary>$1 temp dir, $2 source dir: <c>./configure</c> when there is one (as Debian's build does), log in <c>$1/build.log</c>.</summary>
     public const string Configure =

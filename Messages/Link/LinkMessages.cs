@@ -62,5 +62,9 @@ public sealed record StartLinks;
 public sealed record StopLinks;
 /// <summary>Every link actor is gone; <paramref name="NotStopped"/>: links whose chain end was not confirmed in time.</summary>
 public sealed record LinksStopped(IReadOnlyList<int> NotStopped);
-/// <summary>The backoff supervisor's answer while its link actor is between two attempts.</summary>
-public sealed record LinkNotRunning;
+
+// Between a link actor and its backoff supervisor
+/// <summary>The attempt failed and its chain is already stopped; the link actor stops itself right after.</summary>
+public sealed record LinkAttemptFailed(int Link, string Reason);
+/// <summary>The link came up: the next failure starts the backoff from its minimum again.</summary>
+public sealed record ResetBackoff;

@@ -8,11 +8,12 @@ var options = BenchOptions.Parse(args);
 if (options is null)
 {
     Console.Error.WriteLine("""
-        usage: eqlactors-bench all|host|sim|footprint|scale|micro [--quick] [--trials N] [--idle-seconds S] [--out DIR]
+        usage: eqlactors-bench all|host|sim|footprint|scale|heap|micro [--quick] [--trials N] [--idle-seconds S] [--out DIR]
           host       detection latency, recovery and N-link bring-up with real processes and rtnetlink in a netns (root)
           sim        recovery and N-link bring-up on the simulated system in real time (2 s link-up)
           footprint  RSS, idle CPU, launch->ready of eqlactors vs a bare Akka.Hosting service, side by side
           scale      `eqlactors simulate` wall time against links, faults and bundles
+          heap       managed heap after a forced GC and live actors, bundle up / after 100 faults / after 3000 (3 simulated days)
           micro      BenchmarkDotNet: the simulation runner in process
         """);
     return 2;
@@ -21,7 +22,7 @@ if (options is null)
 var report = new Report();
 Console.WriteLine($"eqlactors-bench {string.Join(' ', args)}: {Machine.Describe()}");
 report.Note($"start: {Machine.Describe()}");
-var verbs = options.Verb == "all" ? ["host", "sim", "footprint", "scale", "micro"] : new[] { options.Verb };
+var verbs = options.Verb == "all" ? ["host", "sim", "footprint", "scale", "heap", "micro"] : new[] { options.Verb };
 var failed = 0;
 foreach (var verb in verbs)
 {
@@ -34,6 +35,7 @@ foreach (var verb in verbs)
             case "sim": SimBench.Run(report, options); break;
             case "footprint": FootprintBench.Run(report, options); break;
             case "scale": ScaleBench.Run(report, options); break;
+            case "heap": HeapBench.Run(report, options); break;
             case "micro": MicroBench.Run(report, options); break;
         }
     }
@@ -59,7 +61,7 @@ namespace EqlActors.Bench
     {
         public static BenchOptions? Parse(string[] args)
         {
-            if (args.Length == 0 || args[0] is not ("all" or "host" or "sim" or "footprint" or "scale" or "micro")) return null;
+            if (args.Length == 0 || args[0] is not ("all" or "host" or "sim" or "footprint" or "scale" or "heap" or "micro")) return null;
             var quick = false;
             int? trials = null, idle = null;
             var output = Path.Combine(Repo.Root, "artifacts", "bench");

@@ -10,6 +10,7 @@ namespace EqlActors.SystemTests;
 /// through a jump host, multi-unit slirp, Debian's eql driver) and runs guest/product.sh with its faults. Needs
 /// root; the script installs the packages and builds the guest it needs. ~10 min on a loaded 2-core host.
 /// </summary>
+[Collection(QemuGuestCollection.Name)]
 public class ProductScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(40);

@@ -58,25 +58,26 @@ public sealed class SshHopsCheck : IDoctorCheck
 /// <summary>
 /// The remote slirp: present, executable, enough units for the configured links (<c>-l N</c> answering "Unit out of
 /// range" gives MAX_INTERFACES), and not the stock bookworm build that exits at once on its select() bug.
-/// A second result says whether its <c>link_down()</c> is known to be fixed (see <see cref="SlirpBuildMarker"/>).
+/// A second result says whether its <c>link_down()</c> is known to be fixed (see <see cref="SlirpBuildMarker"/>), a
+/// third which of the patched build's features it has (<see cref="SlirpPatches.Features"/>, as named in the binary)
+/// and what it misses.
 /// </summary>
 public sealed class SlirpCheck : IDoctorCheck
 {
-    public const string Id = "slirp", BuildId = "slirp.link_down";
+    public const string Id = "slirp", BuildId = "slirp.link_down", FeaturesId = "slirp.features";
+    private const string FeaturesTitle = "slirp build features";
 
     public static string ProvisionFix(BundleConfig config) =>
         $"eqlactors provision --build-slirp SOURCE.tar.gz (Debian's slirp source with its patches, see docs/troubleshooting.md) builds a multi-unit slirp into {config.Remote.SlirpCommand}";
-
-    /// <summary>The project's patched build (eqlactors-slirp-features marker): what a stock build misses.</summary>
-    public const string FeaturesId = "slirp.features";
-    private const string FeaturesTitle = "slirp patched features";
 
     public async Task<IReadOnlyList<CheckResult>> RunAsync(DoctorContext c, CancellationToken ct)
     {
         var slirp = c.Config.Remote.SlirpCommand;
         var title = $"remote slirp ({slirp})";
         const string buildTitle = "slirp link_down() fix";
-        if (!c.RemoteReachable) return [CheckResult.Skip(Id, title, $"not tried: {c.RemoteSkipReason}"), CheckResult.Skip(BuildId, buildTitle, $"not tried: {c.RemoteSkipReason}")];
+        if (!c.RemoteReachable)
+            return [CheckResult.Skip(Id, title, $"not tried: {c.RemoteSkipReason}"), CheckResult.Skip(BuildId, buildTitle, $"not tried: {c.RemoteSkipReason}"),
+                    CheckResult.Skip(FeaturesId, FeaturesTitle, $"not tried: {c.RemoteSkipReason}")];
         var links = c.Config.EffectiveLinks;
         var needed = links.Max() + 1;
         var fix = ProvisionFix(c.Config);
@@ -88,31 +89,39 @@ public sealed class SlirpCheck : IDoctorCheck
             var what = p.Units == 1
                 ? "single-unit build (MAX_INTERFACES=1, like Debian's stock slirp): `slirp -l 1` answers \"Unit out of range\", it cannot bundle; needs MAX_INTERFACES=4"
                 : $"{p.Units} units (MAX_INTERFACES={p.Units}); links {string.Join(",", links)} need {needed}";
-            return [CheckResult.Fail(Id, title, what, fix), CheckResult.Skip(BuildId, buildTitle, "no multi-unit slirp")];
+            return [CheckResult.Fail(Id, title, what, fix), CheckResult.Skip(BuildId, buildTitle, "no multi-unit slirp"), CheckResult.Skip(FeaturesId, FeaturesTitle, "no multi-unit slirp")];
         }
         var results = new List<CheckResult>();
         results.Add(p.SelectBug
             ? CheckResult.Fail(Id, title, p.Detail, fix + (links.Length == 1 ? "; for a single link Debian's slirp-fullbolt also works" : ""))
             : CheckResult.Ok(Id, title, p.Detail));
-        results.Add(p.MissingFeatures.Count == 0
-            ? CheckResult.Ok(FeaturesId, FeaturesTitle, $"patched build: {string.Join(",", p.Features)}")
-            : CheckResult.Warn(FeaturesId, FeaturesTitle,
-                $"{(p.Features.Count == 0 ? "stock build" : "partly patched build")}: missing {string.Join(",", p.MissingFeatures)}. " +
-                "Without attach-takeover a restarted link can meet slirp's 10 s attach lockout; without fair-download every download rides one link",
-                fix));
-        if (links.Length == 1)
-        {
-            results.Add(CheckResult.Ok(BuildId, buildTitle, "single link: slirp's link_down() bug (it closes unit 0) cannot hurt another link"));
-            return results;
-        }
-        results.Add(await LinkDownAsync(c, buildTitle, fix, ct).ConfigureAwait(false));
+        var rec = await c.Remote.ReadBuildRecordAsync(ct).ConfigureAwait(false);
+        results.Add(links.Length == 1
+            ? CheckResult.Ok(BuildId, buildTitle, "single link: slirp's link_down() bug (it closes unit 0) cannot hurt another link")
+            : LinkDown(rec, buildTitle, fix));
+        results.Add(Features(rec?.Features, fix));
         return results;
     }
 
-    private static async Task<CheckResult> LinkDownAsync(DoctorContext c, string title, string fix, CancellationToken ct)
+    /// <summary>What the binary's own feature marker says it has, and what a build without each feature misses.</summary>
+    public static CheckResult Features(IReadOnlyList<string>? has, string fix)
     {
-        var rec = await c.Remote.ReadBuildRecordAsync(ct).ConfigureAwait(false);
+        string Missing(IEnumerable<SlirpFeature> fs) => string.Join("; ", fs.Select(f => $"{f.Word}: {f.StockMisses}"));
+        if (has is null)
+            return CheckResult.Warn(FeaturesId, FeaturesTitle,
+                $"stock build (no \"{SlirpPatches.MarkerPrefix.TrimEnd()}\" marker): bundling works, but it misses {Missing(SlirpPatches.Features)}", fix);
+        var missing = SlirpPatches.Features.Where(f => !has.Contains(f.Word)).ToList();
+        var present = string.Join(", ", SlirpPatches.Features.Where(f => has.Contains(f.Word)).Select(f => f.Word));
+        return missing.Count == 0
+            ? CheckResult.Ok(FeaturesId, FeaturesTitle, $"patched build: {present}")
+            : CheckResult.Warn(FeaturesId, FeaturesTitle, $"patched build with {(present.Length == 0 ? "no feature" : present)}; it misses {Missing(missing)}", fix);
+    }
+
+    private static CheckResult LinkDown(RemoteBuildRecord? rec, string title, string fix)
+    {
         const string unfixed = "unfixed, any link going down takes unit 0 (link 0) down with it; the service heals that, at the cost of a restart of link 0";
+        if (rec?.Marker is null && rec?.Features is { } f && f.Contains("link-down-fix"))
+            return CheckResult.Ok(BuildId, title, "the binary names its patches: link_down() closes its own unit (link-down-fix)");
         if (rec?.Marker is not { } m)
             return CheckResult.Warn(BuildId, title, $"multi-unit slirp of unknown origin (no {SlirpBuildMarker.Suffix} record next to it): the binary cannot show whether link_down() closes its own unit; {unfixed}", fix);
         if (m.BinaryCksum != rec.CurrentCksum)

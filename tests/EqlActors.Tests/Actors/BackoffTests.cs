@@ -1,3 +1,4 @@
+using EqlActors.Actors;
 using EqlActors.Configuration;
 using EqlActors.Messages;
 
@@ -65,5 +66,65 @@ public class BackoffTests : BundleSpec
         Bundle.Tell(new RestartParkedLinks(), Akka.Actor.ActorRefs.NoSender);
         AdvanceUntilHealthy();
         AssertInvariants();
+    }
+
+    [Fact]
+    public void Failures_spaced_wider_than_the_restart_window_never_park_the_link()
+    {
+        var events = SubscribeEvents();
+        var supervision = new SupervisionConfig { MaxRestarts = 2, RestartWindow = TimeSpan.FromMinutes(1) };
+        CreateBundle(new BundleConfig { Supervision = supervision });
+        AdvanceUntilHealthy();
+
+        // Six failures, each more than the window after the previous one: never more than one inside any window.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(Sim.InjectPppdExit(1, PppExitCodes.Hangup));
+            AdvanceUntilHealthy();
+            Advance(TimeSpan.FromSeconds(65));
+        }
+
+        Assert.Empty(Drain(events).OfType<LinkParked>());
+        AssertInvariants();
+    }
+
+    [Fact]
+    public void Failures_within_the_window_park_the_link_even_when_it_came_up_in_between()
+    {
+        var events = SubscribeEvents();
+        var supervision = new SupervisionConfig { MaxRestarts = 2, RestartWindow = TimeSpan.FromMinutes(10) };
+        CreateBundle(new BundleConfig { Supervision = supervision });
+        AdvanceUntilHealthy();
+
+        // Each failure heals (the link comes up, the backoff resets), yet three within ten minutes are one too many:
+        // "maxRestarts within restartWindow", not "maxRestarts in a row".
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(Sim.InjectPppdExit(1, PppExitCodes.Hangup));
+            AdvanceUntilHealthy();
+            Advance(TimeSpan.FromSeconds(30));
+        }
+        Assert.Empty(Drain(events).OfType<LinkParked>());
+        Assert.True(Sim.InjectPppdExit(1, PppExitCodes.Hangup));
+        Advance(TimeSpan.FromSeconds(30));
+
+        var parked = Assert.Single(Drain(events).OfType<LinkParked>());
+        Assert.Equal(1, parked.Link);
+        Assert.Contains("gave up after 2 restarts", parked.Reason);
+        Assert.Equal(LinkPhase.Parked, Status().Links.Single(l => l.Link == 1).Phase);
+    }
+
+    [Theory]
+    [InlineData(0, 0.0, 1.0)]
+    [InlineData(3, 0.0, 8.0)]
+    [InlineData(10, 0.0, 30.0)]
+    [InlineData(0, 1.0, 1.2)]
+    [InlineData(10, 0.5, 33.0)]
+    [InlineData(1000, 0.0, 30.0)]
+    public void The_delay_is_akkas_formula_with_the_sample_passed_in(int failures, double sample, double seconds)
+    {
+        var delay = LinkBackoff.Delay(failures, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, sample);
+
+        Assert.Equal(seconds, delay.TotalSeconds, 6);
     }
 }

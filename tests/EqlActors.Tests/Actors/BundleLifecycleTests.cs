@@ -126,10 +126,8 @@ public class BundleLifecycleTests : BundleSpec
         Advance(TimeSpan.FromSeconds(1));
 
         var events = SubscribeEvents();
-        var bundle = Sys.CreateBundle(Config, Sim.Ports, new BundleOptions("bundle-2", SimulationHosting.Dispatcher));
-        bundle.Settle();
+        var bundle = CreateBundleActor("bundle-2");
         bundle.Tell(new StartBundle());
-        bundle.Settle();
         AdvanceUntilHealthy();
         Advance(TimeSpan.FromSeconds(30));
 

@@ -24,19 +24,29 @@ public abstract class BundleSpec(Akka.Configuration.Config? overrides = null)
     protected BundleConfig Config { get; private set; } = null!;
     protected IReadOnlyList<Route> DesiredRoutesOfConfig => DesiredRoutes.For(Config);
 
-    protected IActorRef CreateBundle(BundleConfig? config = null, SimulationOptions? options = null, bool start = true)
+    private IActorRef? _root;
+
+    /// <summary>Every simulated actor lives under one root that runs on the test's thread (see <see cref="SimulationRoot"/>).</summary>
+    protected IActorRef Root => _root ??= Sys.StartSimulationRoot();
+
+    /// <summary>The simulated world alone, for tests of one actor with probes around it.</summary>
+    protected void CreateWorld(BundleConfig? config = null, SimulationOptions? options = null)
     {
         Config = config ?? new BundleConfig();
         Sim = new SimulatedSystem(Clock, Config, options);
-        Bundle = Sys.CreateBundle(Config, Sim.Ports, new BundleOptions("bundle", SimulationHosting.Dispatcher));
-        Bundle.Settle();
-        if (start)
-        {
-            Bundle.Tell(new StartBundle());
-            Bundle.Settle();
-        }
+    }
+
+    protected IActorRef CreateBundle(BundleConfig? config = null, SimulationOptions? options = null, bool start = true)
+    {
+        CreateWorld(config, options);
+        Bundle = CreateBundleActor("bundle");
+        if (start) Bundle.Tell(new StartBundle());
         return Bundle;
     }
+
+    /// <summary>Another bundle actor over the same simulated world, created on the test's thread; seeded jitter.</summary>
+    protected IActorRef CreateBundleActor(string name) =>
+        Root.CreateChild(EqlBundle.Props(Config, Sim.Ports, new BundleOptions(name, SimulationHosting.Dispatcher, new Random(1))), name);
 
     /// <summary>A probe on the event stream; it runs on the calling thread, so events are there as soon as Advance returns.</summary>
     protected TestProbe SubscribeEvents()

@@ -27,7 +27,7 @@ public class StopTests : BundleSpec
         Assert.Equal("bundle", stopped.Bundle);
         Assert.Empty(stopped.LinksNotStopped);
         // No link actor or backoff supervisor outlives the stop, so none can start a chain behind it.
-        foreach (var link in Config.EffectiveLinks) Assert.False(Exists($"/user/bundle/links/link-{link}"), $"link-{link} still exists");
+        foreach (var link in Config.EffectiveLinks) Assert.False(Exists($"{Bundle.Path}/links/link-{link}"), $"link-{link} still exists");
         Advance(TimeSpan.FromMinutes(1));
         AssertNoLeaks();
         Assert.DoesNotContain(Sim.PppStarts, s => s.At > stopped.At);
@@ -50,7 +50,7 @@ public class StopTests : BundleSpec
 
         Assert.True(stopped.At - from < TimeSpan.FromSeconds(30), $"stop took {stopped.At - from}");
         Assert.Equal(Config.EffectiveLinks, stopped.LinksNotStopped);
-        foreach (var link in Config.EffectiveLinks) Assert.False(Exists($"/user/bundle/links/link-{link}"), $"link-{link} still exists");
+        foreach (var link in Config.EffectiveLinks) Assert.False(Exists($"{Bundle.Path}/links/link-{link}"), $"link-{link} still exists");
         Assert.Empty(Sim.Slaves);
         Assert.Equal([SimulatedSystem.ForeignRoute], Sim.Routes);
         // The chains end when their stop finally does: the actors were not waiting for them any longer.

@@ -25,7 +25,7 @@ internal static class ConfigTestSupport
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await EqlActorsCli.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var exit = await EqlActorsCli.InvokeAsync(args, new InvocationConfiguration { Output = output, Error = error });
         return (exit, output.ToString(), error.ToString());
     }
 }

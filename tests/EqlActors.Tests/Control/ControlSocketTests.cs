@@ -51,7 +51,7 @@ public sealed class ControlSocketTests
         Assert.Matches(@"(?m)^0\s+up\s+ppp\d\s+\d+\s+yes\s+0", status.Stdout);
         Assert.Contains("master: eql up", status.Stdout);
         Assert.Contains("192.168.1.0/24 dev eql  present", status.Stdout);
-        Assert.EndsWith("EQL up\n", status.Stdout);
+        Assert.EndsWith("EQL up (simulated)\n", status.Stdout);
 
         var json = h.Cli("status", "--json");
         Assert.True(json.Code == 0, json.ToString());
@@ -96,7 +96,7 @@ public sealed class ControlSocketTests
         var down = h.Cli("status");
         Assert.True(down.Code == 1, down.ToString());
         Assert.Matches(@"(?m)^1\s+parked\s+.*Permission denied", down.Stdout);
-        Assert.EndsWith("EQL down\n", down.Stdout);
+        Assert.EndsWith("EQL down (simulated)\n", down.Stdout);
 
         // restart-link only wakes a parked link; link 0 is up.
         var notParked = await h.RequestAsync(new ControlRequest(Requests.RestartLink, Link: 0));

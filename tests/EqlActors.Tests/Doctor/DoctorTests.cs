@@ -119,6 +119,35 @@ public sealed class DoctorTests(SshdFixture sshd) : IClassFixture<SshdFixture>
     }
 
     [Fact]
+    public async Task The_features_a_binary_names_are_reported_and_a_stock_build_is_told_what_it_misses()
+    {
+        // Stand-ins that serve 4 units; the patched one carries the marker the build embeds (grep -a finds it in any file).
+        const string serve = "if [ \"$1\" = -l ]; then exit 0; fi\nexec sleep 10\n";
+        sshd.Install("bin/slirp-plain", "#!/bin/sh\n" + serve);
+        sshd.Install("bin/slirp-patched", "#!/bin/sh\n# eqlactors-slirp-features: link-down-fix,fair-download,big-buffers,attach-takeover,kill-handler-fix,loopback-attach\n" + serve);
+        sshd.Install("bin/slirp-partial", "#!/bin/sh\n# eqlactors-slirp-features: link-down-fix,big-buffers\n" + serve);
+
+        var stock = await Doctor(sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), slirp: "bin/slirp-plain"), RemoteChecks);
+        var s = Find(stock, SlirpCheck.FeaturesId);
+        Assert.Equal(CheckStatus.Warning, s.Status);
+        Assert.StartsWith("stock build", s.Detail);
+        foreach (var f in EqlActors.Host.Provision.SlirpPatches.Features) Assert.Contains($"{f.Word}: {f.StockMisses}", s.Detail);
+        Assert.Contains("provision --build-slirp", s.Fix);
+        Assert.False(stock.Blocked);
+
+        var patched = await Doctor(sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), slirp: "bin/slirp-patched"), RemoteChecks);
+        Assert.Equal(CheckStatus.Ok, Find(patched, SlirpCheck.FeaturesId).Status);
+        Assert.Equal("patched build: link-down-fix, fair-download, big-buffers, attach-takeover, kill-handler-fix, loopback-attach", Find(patched, SlirpCheck.FeaturesId).Detail);
+        // the binary vouches for its link_down() fix even without a build record next to it
+        Assert.Equal(CheckStatus.Ok, Find(patched, SlirpCheck.BuildId).Status);
+
+        var partial = Find(await Doctor(sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), slirp: "bin/slirp-partial"), RemoteChecks), SlirpCheck.FeaturesId);
+        Assert.Equal(CheckStatus.Warning, partial.Status);
+        Assert.StartsWith("patched build with link-down-fix, big-buffers; it misses fair-download: ", partial.Detail);
+        Assert.DoesNotContain("big-buffers:", partial.Detail);
+    }
+
+    [Fact]
     public async Task An_unknown_host_key_stops_at_host_B_and_skips_the_remote_checks()
     {
         var kh = sshd.KnownHosts(sshd.Jump.KnownHostsLine);

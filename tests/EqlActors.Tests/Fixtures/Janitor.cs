@@ -57,11 +57,12 @@ public static class Janitor
                 case Kind.Daemon: // name: the control socket path, unique to that test; daemons get it via --set
                     foreach (var p in ProcessTree.All())
                     {
-                        if (ProcessTree.CommandLine(p.Pid) is { } argv && argv.Contains($"control.socketPath={m.Name}"))
+                        // `start` hands its --set values to the daemon in its environment, not its argv.
+                        if (ProcessTree.CommandLine(p.Pid) is { } argv && argv.Contains($"control.socketPath={m.Name}") || Environ(p.Pid).Contains($"control.socketPath={m.Name}", StringComparison.Ordinal))
                             Native.kill(p.Pid, Native.SIGKILL);
                     }
                     break;
-                case Kind.User when m.Name.StartsWith("eqla-hostb-", StringComparison.Ordinal):
+                case Kind.User when m.Name.StartsWith("eqla-hostb-", StringComparison.Ordinal) || m.Name.StartsWith(ThrowawayUser.Prefix, StringComparison.Ordinal):
                     Run.Argv(["pkill", "-KILL", "-u", m.Name]);
                     Run.Argv(["userdel", "--remove", "--force", m.Name]);
                     break;
@@ -75,6 +76,12 @@ public static class Janitor
             File.Delete(m.File);
         }
         return true;
+    }
+
+    private static string Environ(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/environ"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
     }
 
     private sealed record Marker(string File, int Pid, ulong StartTime, Kind Kind, string Name);

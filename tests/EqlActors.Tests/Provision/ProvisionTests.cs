@@ -138,7 +138,13 @@ public sealed class ProvisionTests(SshdFixture sshd) : IClassFixture<SshdFixture
 
         // One numbered line per step, the temporary directory gone.
         Assert.Equal(12, lines.Count(l => l.StartsWith('[')));
-        Assert.Contains(lines, l => l.Contains("fix link_down()") && l.EndsWith(": applied", StringComparison.Ordinal));
+        // None of Debian's patches fits this tree: each is left out whole, and link_down() gets the fix by pattern.
+        Assert.Contains(lines, l => l.Contains($"apply the {SlirpPatches.All.Length} slirp patches") && l.Contains($"0 of {SlirpPatches.All.Length} applied")
+            && l.EndsWith("features: link-down-fix; link_down(): applied", StringComparison.Ordinal));
+        Assert.Equal(SlirpPatches.All.Length, lines.Count(l => l.StartsWith("    warning: patch ", StringComparison.Ordinal)));
+        Assert.Empty(outcome.AppliedPatches);
+        Assert.Equal("link-down-fix", outcome.Features);
+        Assert.Equal("link-down-fix", marker.Features);
         Assert.Contains(lines, l => l.StartsWith("[12/12] removed /tmp/eqlactors-slirp.", StringComparison.Ordinal));
         Assert.Empty(OurTempDirs());
 
@@ -212,8 +218,34 @@ public sealed class ProvisionTests(SshdFixture sshd) : IClassFixture<SshdFixture
 [SupportedOSPlatform("linux")]
 public sealed class DebianSlirpBuildTests(SshdFixture sshd) : IClassFixture<SshdFixture>
 {
+    private static readonly string AllFeatures = string.Join(",", SlirpPatches.Features.Select(f => f.Word));
+
     [Fact]
-    public async Task Debian_slirp_builds_with_four_units_and_the_link_down_fix()
+    public void Every_patch_applies_alone_to_pristine_Debian_source_with_exact_context()
+    {
+        var dir = FetchDebianSlirpSource();
+        try
+        {
+            Assert.True(SlirpPatches.All.Length >= 8, $"embedded patches: {SlirpPatches.All.Length}");
+            foreach (var patch in SlirpPatches.All)
+            {
+                var file = Path.Combine(dir, patch.Name);
+                File.WriteAllText(file, patch.Text);
+                var dry = Run.Argv(["patch", "-p1", "-F0", "--forward", "--batch", "--dry-run", "-d", Path.Combine(dir, "slirp", "src"), "-i", file]);
+                Assert.True(dry.Code == 0, $"{patch.Name} does not apply alone: {dry.Stdout}{dry.Stderr}");
+                Assert.Contains(patch.Feature, SlirpPatches.Features.Select(f => f.Word).Append(SlirpPatches.NoFeature));
+            }
+            // every feature of the table comes from some patch
+            Assert.Equal(AllFeatures, SlirpPatches.FeatureList(SlirpPatches.All));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Debian_slirp_builds_with_four_units_and_every_patch()
     {
         var source = DebianSlirpSourceArchive();
         var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), slirp: "bin/slirp");
@@ -229,14 +261,38 @@ public sealed class DebianSlirpBuildTests(SshdFixture sshd) : IClassFixture<Sshd
         }
         Assert.True(outcome is not null, string.Join("\n", lines));
         Assert.Equal(LinkDownFix.Applied, outcome.LinkDown);
+        Assert.Equal(SlirpPatches.All.Select(p => p.Name), outcome.AppliedPatches);
+        Assert.Empty(outcome.SkippedPatches);
+        Assert.Equal(AllFeatures, outcome.Features);
         Assert.Equal(4, outcome.Probe.Units);
         Assert.False(outcome.Probe.SelectBug, outcome.Probe.Detail);
-        var auth = Run.Argv(["sh", "-c", "strings \"$0\" | grep -c 'Unit out of range'", Path.Combine(sshd.Home, "bin/slirp")]);
+        var binary = Path.Combine(sshd.Home, "bin/slirp");
+        var auth = Run.Argv(["sh", "-c", "strings \"$0\" | grep -c 'Unit out of range'", binary]);
         Assert.Equal("1", auth.Stdout.Trim());
+        // the contract with the probe: the binary names exactly the features applied
+        var marker = Run.Argv(["grep", "-ao", "eqlactors-slirp-features: [a-z,-]*", binary]);
+        Assert.Equal($"{SlirpPatches.MarkerPrefix}{AllFeatures}", marker.Stdout.Trim());
+        Assert.Equal(AllFeatures, SlirpBuildMarker.Parse(File.ReadAllText(binary + SlirpBuildMarker.Suffix))!.Features);
+
+        var report = await DoctorRunner.RunAsync(new DoctorContext(config, new LinuxLocalSystem(), new SshRemoteInspector(config)), [new SshHopsCheck(), new SlirpCheck()]);
+        var features = report.Results.Single(r => r.Id == SlirpCheck.FeaturesId);
+        Assert.Equal(CheckStatus.Ok, features.Status);
+        Assert.Equal($"patched build: {AllFeatures.Replace(",", ", ")}", features.Detail);
     }
 
     /// <summary>tests/system/fetch-slirp-source into a temporary directory, then a .tar.gz of its unpacked tree.</summary>
     private static string DebianSlirpSourceArchive()
+    {
+        var dir = FetchDebianSlirpSource();
+        var archive = Path.Combine(Path.GetTempPath(), $"{Path.GetFileName(dir)}.tar.gz");
+        var tar = Run.Argv(["tar", "-czf", archive, "-C", dir, "slirp"]);
+        Assert.True(tar.Code == 0, $"tar failed: {tar.Stderr}");
+        Directory.Delete(dir, recursive: true);
+        return archive;
+    }
+
+    /// <summary>tests/system/fetch-slirp-source into a new temporary directory (the tree is in its <c>slirp/</c>).</summary>
+    private static string FetchDebianSlirpSource()
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "EqlActors.sln"))) root = root.Parent;
@@ -244,10 +300,6 @@ public sealed class DebianSlirpBuildTests(SshdFixture sshd) : IClassFixture<Sshd
         var dir = Directory.CreateTempSubdirectory("eqla-slirp-src-").FullName;
         var fetch = Run.Argv([Path.Combine(root.FullName, "tests", "system", "fetch-slirp-source"), dir]);
         Assert.True(fetch.Code == 0, $"fetch-slirp-source failed ({fetch.Code}): {fetch.Stderr}");
-        var archive = Path.Combine(Path.GetTempPath(), $"{Path.GetFileName(dir)}.tar.gz");
-        var tar = Run.Argv(["tar", "-czf", archive, "-C", dir, "slirp"]);
-        Assert.True(tar.Code == 0, $"tar failed: {tar.Stderr}");
-        Directory.Delete(dir, recursive: true);
-        return archive;
+        return dir;
     }
 }

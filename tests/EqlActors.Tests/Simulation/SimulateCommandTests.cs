@@ -13,17 +13,58 @@ public class SimulateCommandTests
 {
     private static (int Exit, string Out) Invoke(params string[] args)
     {
-        var previous = Console.Out;
+        var (exit, output, _) = InvokeWithErrors(args);
+        return (exit, output);
+    }
+
+    private static (int Exit, string Out, string Err) InvokeWithErrors(params string[] args)
+    {
+        var (previous, previousError) = (Console.Out, Console.Error);
         var writer = new StringWriter();
+        var error = new StringWriter();
         Console.SetOut(writer);
+        Console.SetError(error);
         try
         {
-            var exit = EqlActorsCli.Build().Parse(args).Invoke();
-            return (exit, writer.ToString());
+            var exit = EqlActorsCli.Invoke(args, new System.CommandLine.InvocationConfiguration { Output = writer, Error = error });
+            return (exit, writer.ToString(), error.ToString());
         }
         finally
         {
             Console.SetOut(previous);
+            Console.SetError(previousError);
+        }
+    }
+
+    [Theory]
+    [InlineData("do not fit in --duration 90s", "--faults", "200", "--duration", "90s")]
+    [InlineData("at most 10000", "--faults", "100000")]
+    [InlineData("--set is not read by simulate", "--set", "ppp.mtu=1400")]
+    [InlineData("--config is not read by simulate", "--config", "/etc/eqlactors/eqlactors.json")]
+    [InlineData("--seed expects a whole number", "--seed", "abc")]
+    public void An_option_it_cannot_honour_is_refused_before_running(string expected, params string[] args)
+    {
+        var (exit, output, error) = InvokeWithErrors(["simulate", .. args]);
+        Assert.Equal(2, exit);
+        Assert.Equal("", output); // nothing ran
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void A_json_run_reports_its_progress_on_stderr()
+    {
+        var previous = SimulateCommand.ProgressInterval;
+        SimulateCommand.ProgressInterval = TimeSpan.Zero;
+        try
+        {
+            var (exit, output, error) = InvokeWithErrors("simulate", "--faults", "4", "--duration", "10m", "--json");
+            Assert.Equal(0, exit);
+            using var json = JsonDocument.Parse(output); // stdout stays one JSON object
+            Assert.Contains("eqlactors simulate: 4/4 faults injected", error);
+        }
+        finally
+        {
+            SimulateCommand.ProgressInterval = previous;
         }
     }
 
@@ -81,5 +122,34 @@ public class SimulateCommandTests
     {
         Assert.True(SimulateCommand.TryParseDuration(text, out var span));
         Assert.Equal(seconds, span.TotalSeconds);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_json_but_wall_time_and_the_same_trace_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("eqlactors-replay-");
+        try
+        {
+            string Once(string trace)
+            {
+                var (exit, output) = Invoke("simulate", "--links", "3", "--faults", "60", "--seed", "5", "--duration", "1h", "--json", "--trace", trace);
+                Assert.Equal(0, exit);
+                var node = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
+                Assert.True(node.Remove("wallSeconds"));
+                return node.ToJsonString();
+            }
+
+            var a = Once(Path.Combine(dir.FullName, "a.trace"));
+            var b = Once(Path.Combine(dir.FullName, "b.trace"));
+
+            Assert.Equal(a, b);
+            var traceA = File.ReadAllText(Path.Combine(dir.FullName, "a.trace"));
+            Assert.Contains("FAULT #60", traceA);
+            Assert.Equal(traceA, File.ReadAllText(Path.Combine(dir.FullName, "b.trace")));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

@@ -8,9 +8,14 @@
 #
 # Environment: SYSTEST_PRODUCT  the daemon executable (default $SYSTEST_CACHE/publish/eqlactors/eqlactors)
 #              SYSTEST_RECOVER_LIMIT  seconds allowed per recovery (default 240; the guest is ~25x slower)
+#              SYSTEST_CONNECT_TIMEOUT  remote.connectTimeoutSeconds of the config (default 60: the product's 15 s
+#                                     is for real hosts; three ssh handshakes through the jump host in a TCG guest
+#                                     on a loaded host took longer, and every link failed before it reached slirp)
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
+# shellcheck source=SCRIPTDIR/throughput.sh
+. "$(dirname "${BASH_SOURCE[0]}")/throughput.sh"
 
 PRODUCT=${SYSTEST_PRODUCT:-$SYSTEST_CACHE/publish/eqlactors/eqlactors}
 LIMIT=${SYSTEST_RECOVER_LIMIT:-240}
@@ -37,7 +42,8 @@ write_config() {
     "slirpCommand": "bin/slirp",
     "attach": "unix",
     "identityFile": "$TOPO_SSH_DIR/id_ed25519",
-    "knownHostsFile": "$TOPO_SSH_DIR/known_hosts"
+    "knownHostsFile": "$TOPO_SSH_DIR/known_hosts",
+    "connectTimeoutSeconds": ${SYSTEST_CONNECT_TIMEOUT:-60}
   },
   "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
@@ -84,7 +90,7 @@ added_since() { [ -n "$(comm -13 <(printf '%s\n' "$1" | sort) <(printf '%s\n' "$
 # that hit routes (the LAN route is the one a fault deletes)
 traffic() { local what=$1 kind=${2:-initial} dl lan="-"
   if dl=$(fetch_check "$TOPO_PEER" /srv/www/small); then
-    case $kind in initial|route-delete|eql-down|daemon-restart) lan=$(fetch_check "$TOPO_LAN_HOST" /srv/lan/blob) || lan="" ;; esac
+    case ${kind%%#*} in initial|route-delete|eql-down|daemon-restart) lan=$(fetch_check "$TOPO_LAN_HOST" /srv/lan/blob) || lan="" ;; esac
     if [ "$lan" = - ]; then log "$what: 1 MiB from host_B verified in ${dl}s"; return 0; fi
     if [ -n "$lan" ]; then log "$what: 1 MiB from host_B verified in ${dl}s, 1 MiB from the LAN in ${lan}s"; return 0; fi
   fi
@@ -124,6 +130,12 @@ fault() { local kind=$1 what=$2 t0 prev cur td="" tr degraded=false; shift 2
 
 kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
 kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }   # the oldest: it owns the socket
+# unit N's own `slirp -l N` on host_B (it attached the unit and waits; the main slirp serves the unit)
+unit_slirp() { local f p a; for f in /proc/[0-9]*/cmdline; do
+  mapfile -d '' -t a <"$f" 2>/dev/null || continue
+  [ "${#a[@]}" -ge 3 ] && [[ ${a[0]} == *slirp ]] && [ "${a[1]}" = -l ] && [ "${a[2]%%,*}" = "$1" ] || continue
+  p=${f#/proc/}; echo "${p%/cmdline}"; return 0; done; return 1; }
+kill_unit_slirp() { local p; p=$(unit_slirp "$1") && [ "$p" != "$(pgrep -o -u hostb -x slirp)" ] && kill -KILL "$p"; }
 # the link's ssh client: the ssh whose parent (exec) or grandparent (sh -c wrapper) is the link's pppd
 kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   for s in $(procs_named ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
@@ -131,9 +143,15 @@ kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   done; return 1; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
 
+# guest/soak.sh sources this file for the set-up, the kernel checks and the fault harness above, then runs its own
+# scenario (a fault KIND may carry a #N suffix there: one per repetition)
+[ "${PRODUCT_SH_LIBRARY:-}" = 1 ] && return 0
+
 # ---------------------------------------------------------------- run
 T0=$(now)
+tp_prepare_lo                                 # before any ssh connection: the throughput phase shapes them
 topo_setup fixed
+tp_files
 write_config
 sysctl -qw net.ipv4.tcp_reordering=3          # the kernel default: the product must set 127
 log "config: $(tr -d '\n ' <"$CONFIG")"
@@ -148,6 +166,23 @@ if [ -n "$STABLE_SINCE" ]; then
   UPLOAD_SHARES=$(shares "$b2" "$(counters)" tx); DOWNLOAD_SHARES=$(shares "$b" "$b2" rx)
   log "initial transfer: download ${dl:-FAILED}s (rx shares $DOWNLOAD_SHARES), upload ${ul:-FAILED}s (tx shares $UPLOAD_SHARES)"
   traffic "initial" || true
+  # throughput (issue 11): each link shaped to 256 kbit/s each way, one verified flow per direction with 3, 2 and 1
+  # links. For 2 and 1 the daemon is paused (SIGSTOP) and the pppd of ppp2, then ppp1, killed, so that slirp
+  # really has fewer units (it spreads downloads over every unit that is up); then the daemon continues and
+  # restarts them, and the shaping goes before the faults.
+  log "=== throughput: 3, 2, 1 shaped links"
+  tp_shape
+  tp_both 3 || TRANSFERS_OK=false
+  kill -STOP "$DAEMON_PID"
+  for l in 2 1; do
+    g=$(unit_slirp "$l" || true); kill_pppd_of "ppp$l" || log "could not kill the pppd of ppp$l"
+    wait_for 60 "ppp$l gone and slirp's unit $l released" eval "! link_exists ppp$l && { [ -z '$g' ] || ! kill -0 '$g'; }" \
+      || log "ppp$l or its slirp unit still there: $(state_line)"
+    tp_both "$l" || TRANSFERS_OK=false
+  done
+  tp_unshape
+  kill -CONT "$DAEMON_PID"
+  wait_for "$LIMIT" "full state after the throughput phase" stable_full_state || log "no full state after the throughput phase: $(state_line)"
   # the stall of a transfer in flight: a 4 MiB upload running while the pppd of ppp1 is killed 3 s into it;
   # the sink's longest gap between received chunks. Then the full state back before the faults.
   log "=== in-flight upload while the pppd of ppp1 is killed"
@@ -164,7 +199,8 @@ if [ -n "$STABLE_SINCE" ]; then
   # slave took the traffic until it caught up)
   if $ok; then b=$(counters); ul=$(upload_check) || TRANSFERS_OK=false; RESTART_SHARES=$(shares "$b" "$(counters)" tx)
     log "upload after the ppp1 restart: ${ul:-FAILED}s (tx shares $RESTART_SHARES)"; fi
-  run_fault slirp-kill "SIGTERM to the remote main slirp (every link drops)" kill_main_slirp
+  run_fault slirp-kill "SIGTERM to the remote main slirp (unit 0's: every link drops)" kill_main_slirp
+  run_fault unit-slirp-kill "SIGKILL to unit 2's own slirp -l 2 on host_B (ppp2 drops, its unit is re-attached)" kill_unit_slirp 2
   run_fault ssh-kill "SIGTERM to the ssh client of ppp2" kill_ssh_of ppp2
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
@@ -196,9 +232,10 @@ if [ -n "$STABLE_SINCE" ]; then
   if $ok; then
     topo_slirp stock
     run_fault slirp-kill-to-stock "SIGTERM to the remote main slirp, now restarted from the stock build" kill_main_slirp
+    run_fault unit-slirp-kill-stock "SIGKILL to unit 2's own slirp -l 2, stock build (attach lockout)" kill_unit_slirp 2
     run_fault pppd-kill-stock-slirp "SIGTERM to the pppd of ppp1 with the stock slirp (ppp0 drops too)" kill_pppd_of ppp1
-  else FAULT_ORDER+=(slirp-kill-to-stock pppd-kill-stock-slirp)
-    FAULT_STATUS[slirp-kill-to-stock]=skipped; FAULT_STATUS[pppd-kill-stock-slirp]=skipped; fi
+  else FAULT_ORDER+=(slirp-kill-to-stock unit-slirp-kill-stock pppd-kill-stock-slirp)
+    FAULT_STATUS[slirp-kill-to-stock]=skipped; FAULT_STATUS[unit-slirp-kill-stock]=skipped; FAULT_STATUS[pppd-kill-stock-slirp]=skipped; fi
 else
   BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false; STALL=null
 fi
@@ -227,7 +264,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s}}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$BRING_UP" "$detect" "$recover" \
-  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$times_json" | tee "$SYSTEST_OUT/summary.json"
+  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$times_json" \
+  "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN

@@ -1,0 +1,148 @@
+using Akka.Actor;
+using Akka.Event;
+using EqlActors.Messages;
+
+namespace EqlActors.Actors;
+
+/// <summary>
+/// The backoff supervisor of one link (<c>link-N</c>, child <c>pppd</c>). Its own rather than Akka's
+/// <c>BackoffSupervisor</c> for three reasons: the jitter comes from the bundle's random source, so a seeded
+/// simulation replays exactly (Akka's uses an unseeded thread-local one); "at most maxRestarts restarts within
+/// restartWindow" is counted over a sliding window of failure times (Akka's restart count is reset by a manual
+/// reset, which turns the limit into "N consecutive failures"); and the stop is a state, not a message that a
+/// failing child can take down with its stash.
+/// </summary>
+/// <remarks>
+/// A link actor never throws to end an attempt: it stops its chain, tells <see cref="LinkAttemptFailed"/> and
+/// stops itself. Its termination then means one of two things. While running, a new attempt after
+/// min(max, min * 2^n) * (1 + random * randomFactor), n failures since the link last came up; or parked when the
+/// failures within the window exceed maxRestarts. While stopping (after <see cref="StopLink"/>), the end of this
+/// supervisor: its <c>Terminated</c> is the stop confirmation the link supervisor waits for, and it comes only
+/// after the child ended its chain, whichever way (stop or failure) it got there.
+/// </remarks>
+public sealed class LinkBackoff : ReceiveActor, IWithTimers
+{
+    private sealed record RestartDue;
+
+    private readonly BundleContext _ctx;
+    private readonly int _link;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<DateTimeOffset> _failures = new();
+    private int _sinceUp;
+    private IActorRef? _child;
+    private string? _reported;
+    private string? _crashed;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public LinkBackoff(BundleContext ctx, int link)
+    {
+        _ctx = ctx;
+        _link = link;
+        StartChild();
+    }
+
+    public static Props Props(BundleContext ctx, int link) => ctx.Apply(Akka.Actor.Props.Create(() => new LinkBackoff(ctx, link)));
+
+    /// <summary>Akka's formula (<c>BackoffSupervisor.CalculateDelay</c>) with the random sample passed in.</summary>
+    public static TimeSpan Delay(int failuresSinceUp, TimeSpan min, TimeSpan max, double randomFactor, double sample)
+    {
+        var exponent = Math.Min(failuresSinceUp, 30);
+        var capped = Math.Min(max.Ticks, min.Ticks * Math.Pow(2, exponent));
+        return TimeSpan.FromTicks((long)(capped * (1 + sample * randomFactor)));
+    }
+
+    /// <summary>A child that throws is stopped, not restarted in place: its next attempt is a fresh actor after the backoff.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+    {
+        _log.Error(ex, "Link {Link}: the link actor failed", _link);
+        _crashed = $"link actor failed: {ex.Message}";
+        return Directive.Stop;
+    }, loggingEnabled: false);
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void StartChild()
+    {
+        _reported = null;
+        _crashed = null;
+        _child = Context.ActorOf(LinkActor.Props(_ctx, _link), "pppd");
+        Context.Watch(_child);
+        Become(Running);
+    }
+
+    private void Running()
+    {
+        Receive<LinkAttemptFailed>(m => _reported = m.Reason);
+        Receive<ResetBackoff>(_ => _sinceUp = 0);
+        Receive<Terminated>(m => m.ActorRef.Equals(_child), _ => ChildEnded());
+        Receive<StopLink>(m =>
+        {
+            _child!.Tell(m);
+            Become(Stopping);
+        });
+        Receive<RestartLink>(m => _child!.Tell(m));
+    }
+
+    private void ChildEnded()
+    {
+        _child = null;
+        var reason = _reported ?? _crashed ?? "link actor stopped without a reason";
+        if (_reported is null)
+        {
+            // The actor did not end its attempt the normal way, so nobody told the bundle. Its chain, if any, is
+            // adopted by the next attempt.
+            _log.Warning("Link {Link}: {Reason}", _link, reason);
+            _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, false, Now));
+        }
+        var s = _ctx.Config.Supervision;
+        var now = Now;
+        _failures.Enqueue(now);
+        while (_failures.Count > 0 && now - _failures.Peek() > s.RestartWindow) _failures.Dequeue();
+        if (s.MaxRestarts > 0 && _failures.Count > s.MaxRestarts)
+        {
+            var why = $"gave up after {s.MaxRestarts} restarts within {s.RestartWindow}; last: {reason}";
+            _log.Error("Link {Link} parked: {Reason}", _link, why);
+            _ctx.Bundle.Tell(new LinkParked(_ctx.Name, _link, why, now));
+            Become(Parked);
+            return;
+        }
+        var delay = Delay(_sinceUp++, s.MinBackoff, s.MaxBackoff, s.RandomFactor, _ctx.Random.NextDouble());
+        _log.Info("Link {Link}: next attempt in {Delay}", _link, delay);
+        Timers.StartSingleTimer("restart", new RestartDue(), delay);
+        Become(BackingOff);
+    }
+
+    private void BackingOff()
+    {
+        Receive<RestartDue>(_ => StartChild());
+        Receive<RestartLink>(_ =>
+        {
+            Timers.Cancel("restart");
+            _sinceUp = 0;
+            StartChild();
+        });
+        Receive<StopLink>(_ => Context.Stop(Self));
+    }
+
+    private void Parked()
+    {
+        Receive<RestartLink>(_ =>
+        {
+            _failures.Clear();
+            _sinceUp = 0;
+            StartChild();
+        });
+        Receive<StopLink>(_ => Context.Stop(Self));
+    }
+
+    /// <summary>The child is ending its chain; its termination, after a stop or a failure alike, ends this supervisor.</summary>
+    private void Stopping()
+    {
+        Receive<Terminated>(m => m.ActorRef.Equals(_child), _ => Context.Stop(Self));
+        Receive<LinkAttemptFailed>(_ => { });
+        Receive<ResetBackoff>(_ => { });
+        Receive<StopLink>(_ => { });
+        Receive<RestartLink>(_ => { });
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Serilog;
+
+namespace EqlActors.Host.Linux;
+
+/// <summary>
+/// Reaps every zombie child of this process that <see cref="Process"/> does not own: orphans a child subreaper
+/// adopts (pppd's <c>ip-down</c> script, started while pppd is being stopped, outlives it) and anything else that
+/// ends up here. Runs on SIGCHLD and on a slow timer (signals coalesce).
+/// </summary>
+/// <remarks>
+/// The runtime reaps the children it started itself, each with <c>waitpid(pid)</c>, and calls
+/// <c>Environment.FailFast</c> when that fails with ECHILD: a plain <c>waitpid(-1)</c> here would take the
+/// service down whenever it won a race for one of them. So a zombie is reaped only when it is not in the
+/// runtime's own table of children, looked up under the same lock the runtime holds between fork and
+/// registering a child (and while it reaps), which is how its own SIGCHLD handler does it. Those are private
+/// fields of System.Diagnostics.Process; if a runtime no longer has them, <see cref="Exact"/> is false and
+/// only pids a caller vouches for (members of a chain it watched) are reaped.
+/// </remarks>
+public sealed class ChildReaper
+{
+    private static readonly Lazy<ChildReaper> SharedInstance = new(() => new ChildReaper(TimeSpan.FromSeconds(10)));
+
+    /// <summary>The one reaper of this process (zombies are per process).</summary>
+    public static ChildReaper Shared => SharedInstance.Value;
+
+    private static readonly ReaderWriterLockSlim? RuntimeStartLock =
+        typeof(Process).GetField("s_processStartLock", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as ReaderWriterLockSlim;
+
+    private static readonly IDictionary? RuntimeChildren =
+        typeof(Process).Assembly.GetType("System.Diagnostics.ProcessWaitState")
+            ?.GetField("s_childProcessWaitStates", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as IDictionary;
+
+    /// <summary>True when the runtime's children can be told apart exactly, so that any other zombie child is reaped.</summary>
+    public static bool Exact => RuntimeStartLock is not null && RuntimeChildren is not null;
+
+    private readonly SemaphoreSlim _wake = new(0);
+    // Kept for the life of the process: disposing it would stop the SIGCHLD wake-ups.
+    private readonly PosixSignalRegistration? _sigchld;
+    private readonly ConcurrentDictionary<Func<int, string?>, byte> _owners = new();
+    private readonly ConcurrentDictionary<int, byte> _vouched = new();
+    private long _reaped;
+
+    private ChildReaper(TimeSpan period)
+    {
+        try
+        {
+            // Observes SIGCHLD only: the runtime still runs its own handling of the signal.
+            if (OperatingSystem.IsLinux()) _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Wake());
+        }
+        catch (PlatformNotSupportedException) { }
+        if (!Exact) Log.ForContext<ChildReaper>().Warning("Cannot tell the runtime's own children apart on this runtime: only known chain members are reaped");
+        _ = LoopAsync(period);
+    }
+
+    /// <summary>Zombies reaped so far (for tests and the soak's figures).</summary>
+    public long Reaped => Interlocked.Read(ref _reaped);
+
+    /// <summary>
+    /// Registers a function that names the owner of a pid (e.g. "link 1") or returns null; a reaped pid that no
+    /// owner claims is logged as such.
+    /// </summary>
+    public IDisposable AddOwner(Func<int, string?> owner)
+    {
+        _owners[owner] = 0;
+        return new Unregister(() => _owners.TryRemove(owner, out _));
+    }
+
+    /// <summary>A pid the caller knows is not one the runtime started (it saw it as a member of a chain).</summary>
+    public void Vouch(int pid) => _vouched[pid] = 0;
+
+    /// <summary>Asks for a sweep soon (coalesced).</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    private async Task LoopAsync(TimeSpan period)
+    {
+        while (true)
+        {
+            try
+            {
+                await _wake.WaitAsync(period).ConfigureAwait(false);
+                Sweep();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ForContext<ChildReaper>().Warning(e, "Reaping zombie children failed");
+            }
+        }
+    }
+
+    /// <summary>Reaps every zombie child the runtime does not own, now. Returns how many were reaped.</summary>
+    public int Sweep()
+    {
+        var self = Environment.ProcessId;
+        // Outside the lock: a zombie stays one until someone reaps it, and the check is repeated under the lock.
+        var candidates = ProcessTree.All().Where(p => p.IsZombie && p.ParentPid == self).Select(p => p.Pid).ToList();
+        foreach (var pid in _vouched.Keys)
+        {
+            if (ProcessTree.Stat(pid) is null) _vouched.TryRemove(pid, out _); // gone (reaped by someone else)
+        }
+        if (candidates.Count == 0) return 0;
+
+        var reaped = new List<(int Pid, string? Command, int Status)>();
+        if (Exact)
+        {
+            RuntimeStartLock!.EnterWriteLock();
+            try
+            {
+                lock (RuntimeChildren!)
+                {
+                    foreach (var pid in candidates)
+                    {
+                        if (RuntimeChildren.Contains(pid)) continue;
+                        TryReap(pid, self, reaped);
+                    }
+                }
+            }
+            finally { RuntimeStartLock.ExitWriteLock(); }
+        }
+        else
+        {
+            foreach (var pid in candidates.Where(_vouched.ContainsKey)) TryReap(pid, self, reaped);
+        }
+
+        foreach (var (pid, command, status) in reaped)
+        {
+            _vouched.TryRemove(pid, out _);
+            var owner = _owners.Keys.Select(o => o(pid)).FirstOrDefault(o => o is not null);
+            if (owner is null)
+                Log.ForContext<ChildReaper>().Debug("Reaped zombie {Pid} ({Command}, wait status {Status}) that no chain owns", pid, command, status);
+            else
+                Log.ForContext<ChildReaper>().Debug("Reaped zombie {Pid} ({Command}, wait status {Status}) of {Owner}", pid, command, status, owner);
+        }
+        Interlocked.Add(ref _reaped, reaped.Count);
+        return reaped.Count;
+    }
+
+    private static void TryReap(int pid, int self, List<(int, string?, int)> reaped)
+    {
+        if (ProcessTree.Stat(pid) is not { IsZombie: true } s || s.ParentPid != self) return;
+        var command = Comm(pid);
+        if (Native.waitpid(pid, out var status, Native.WNOHANG) == pid) reaped.Add((pid, command, status));
+    }
+
+    private static string? Comm(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").Trim(); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private sealed class Unregister(Action action) : IDisposable
+    {
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) action();
+        }
+    }
+}

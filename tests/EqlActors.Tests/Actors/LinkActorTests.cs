@@ -1,0 +1,127 @@
+using Akka.Actor;
+using Akka.TestKit;
+using EqlActors.Actors;
+using EqlActors.Messages;
+using EqlActors.Simulation;
+
+namespace EqlActors.Tests.Actors;
+
+/// <summary>One <see cref="LinkActor"/> alone: probes stand for the bundle and for its backoff supervisor.</summary>
+public class LinkActorTests : BundleSpec
+{
+    private TestProbe _bundle = null!;
+    private TestProbe _parent = null!;
+    private IActorRef _host = null!;
+
+    /// <summary>The bundle's part: every link that asks gets the go-ahead at once.</summary>
+    private void Start(SimulationOptions? options = null, Action? before = null)
+    {
+        CreateWorld(options: (options ?? new SimulationOptions()) with { StaleRemoteSlirp = false, RcFilesPresent = true });
+        before?.Invoke();
+        _bundle = CreateTestProbe();
+        _bundle.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is LinkReadyToStart r) sender.Tell(new StartLink(r.Link));
+            return AutoPilot.KeepRunning;
+        }));
+        _parent = CreateTestProbe();
+        var ctx = new BundleContext("bundle", Config, Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
+        _host = Root.CreateChild(Props.Create(() => new ProbeParent(LinkActor.Props(ctx, 0), "pppd", _parent.Ref)).WithDispatcher(SimulationHosting.Dispatcher), "host");
+    }
+
+    private bool IsUp() => Sim.InterfaceOf(0) is { } ifname && Sim.Interface(ifname) is { Exists: true, IsUp: true };
+
+    private List<SimProcess> LocalChain() => [.. Sim.Processes.Where(p => !p.OnRemote && p.Link == 0)];
+
+    [Fact]
+    public void It_asks_for_the_go_ahead_starts_pppd_and_reports_up_to_the_bundle_and_a_reset_to_its_supervisor()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Advance(TimeSpan.FromSeconds(1));
+
+        var toBundle = Drain(_bundle);
+        Assert.IsType<LinkReadyToStart>(toBundle[0]);
+        Assert.Equal(0, Assert.Single(toBundle.OfType<LinkStarting>()).Link);
+        Assert.Equal(Sim.InterfaceOf(0), Assert.Single(toBundle.OfType<LinkUp>()).Interface);
+        Assert.IsType<ResetBackoff>(Assert.Single(Drain(_parent)));
+    }
+
+    [Fact]
+    public void A_failed_attempt_ends_the_chain_reports_the_reason_and_stops_the_actor_without_throwing()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Drain(_parent);
+
+        Sim.InjectPppdExit(0, PppExitCodes.LcpEchoTimeout);
+        Advance(TimeSpan.FromSeconds(2));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.False(down.Permanent);
+        var toParent = Drain(_parent);
+        var failed = Assert.IsType<LinkAttemptFailed>(toParent[0]);
+        Assert.Contains("exit 15", failed.Reason);
+        Assert.IsType<ProbeParent.ChildTerminated>(toParent[1]);
+        Assert.DoesNotContain(toParent, m => m is ProbeParent.ChildFailed);
+        // The ssh an LCP timeout leaves behind is gone too: the actor ended the whole chain before it went.
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void A_stop_ends_the_chain_and_then_the_actor()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_parent);
+
+        _host.Tell(new ProbeParent.ToChild(new StopLink(0)));
+        Advance(TimeSpan.FromSeconds(1));
+        // Still ending its chain: not terminated yet, and the chain still there.
+        Assert.Empty(Drain(_parent));
+        Assert.NotEmpty(LocalChain());
+
+        Advance(TimeSpan.FromSeconds(3));
+        Assert.IsType<ProbeParent.ChildTerminated>(Assert.Single(Drain(_parent)));
+        Assert.Empty(LocalChain());
+        Assert.Single(Drain(_bundle).OfType<LinkStopped>());
+    }
+
+    [Fact]
+    public void A_stop_that_arrives_while_a_failed_chain_is_ending_ends_with_the_actor_and_starts_nothing()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_parent);
+        Sim.InjectPppdExit(0, PppExitCodes.Hangup);
+        AdvanceUntil(() => Drain(_bundle).OfType<LinkDown>().Any(), TimeSpan.FromSeconds(3), "link 0 down");
+        var starts = Sim.PppStarts.Count;
+
+        _host.Tell(new ProbeParent.ToChild(new StopLink(0)));
+        Advance(TimeSpan.FromSeconds(5));
+
+        var toParent = Drain(_parent);
+        Assert.IsType<LinkAttemptFailed>(toParent[0]);
+        Assert.IsType<ProbeParent.ChildTerminated>(toParent[1]);
+        Assert.Empty(LocalChain());
+        Assert.Equal(starts, Sim.PppStarts.Count);
+    }
+
+    [Fact]
+    public void A_permanent_failure_parks_the_link_alive_until_it_is_restarted()
+    {
+        Start(before: () => Sim.RefuseAuthentication());
+        Advance(TimeSpan.FromSeconds(30));
+
+        var parked = Assert.Single(Drain(_bundle).OfType<LinkParked>());
+        Assert.False(IsUp());
+        Assert.Empty(Drain(_parent));
+        Assert.Empty(LocalChain());
+
+        Sim.AcceptAuthentication();
+        _host.Tell(new ProbeParent.ToChild(new RestartLink(0)));
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up again");
+        Assert.Single(Drain(_bundle).OfType<LinkUp>());
+    }
+}
