@@ -105,6 +105,9 @@ public static class ControlCommands
 
     // ---- status ----
 
+    /// <summary>The daemon answers status from memory at once; longer means it is not running its actors.</summary>
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
+
     private static async Task<int> StatusAsync(ParseResult parse)
     {
         var io = new Io(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, "status");
@@ -122,7 +125,15 @@ public static class ControlCommands
         }
         using (client)
         {
-            var response = await client!.RequestAsync(new ControlRequest(Requests.Status), TimeSpan.FromSeconds(30));
+            ControlResponse? response;
+            // A daemon that does not answer at once is stalled (stopped, starved): say so rather than hang or
+            // later print an old picture as if it were current.
+            try { response = await client!.RequestAsync(new ControlRequest(Requests.Status), StatusTimeout); }
+            catch (OperationCanceledException)
+            {
+                io.Err.WriteLine($"eqlactors status: the daemon did not answer within {StatusTimeout.TotalSeconds:0} s (stopped or starved?); its state is unknown");
+                return EqlActorsCli.Failed;
+            }
             if (response is not { Type: "status", Status: { } status }) return ReportError(response, io);
             if (json)
             {
