@@ -56,8 +56,12 @@ public sealed class BundleActor : ReceiveActor
         public string? LastErrorClass;
         // Reasons already logged in this streak of failures (cleared when the link comes up): each once.
         public readonly HashSet<string> Logged = [];
-        public bool Diagnosed;
+        public int Diagnoses;
+        // host_B's words for this streak: later bare "remote command ended" failures do not overwrite them.
+        public (string Reason, string Class)? DiagnosedReason;
     }
+
+    private const int MaxDiagnoses = 3;
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -188,7 +192,8 @@ public sealed class BundleActor : ReceiveActor
         {
             if (r.Logged.Count > 0) _log.Info("Link {Link} up again after: {Reason}", e.Link, r.LastError);
             r.Logged.Clear();
-            r.Diagnosed = false;
+            r.Diagnoses = 0;
+            r.DiagnosedReason = null;
             r.Phase = LinkPhase.Up;
             r.Pid = e.Pid;
             r.Interface = e.Interface;
@@ -199,17 +204,19 @@ public sealed class BundleActor : ReceiveActor
         Receive<LinkDown>(e => Link(e, e.Link, r =>
         {
             r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
-            r.LastError = e.Reason;
+            var (reason, cls) = e.Class == "remote-ended" && r.DiagnosedReason is { } d ? d : (e.Reason, e.Class);
+            r.LastError = reason;
             r.LastErrorAt = e.At;
-            r.LastErrorClass = e.Class;
+            r.LastErrorClass = cls;
             // Routine retries are warnings, each distinct reason once per streak; a permanent one is logged as an error when parked.
             if (r.Logged.Add(e.Reason)) _log.Warning("Link {Link} down ({Class}): {Reason}", e.Link, e.Class, e.Reason);
             else _log.Debug("Link {Link} down again ({Class}): {Reason}", e.Link, e.Class, e.Reason);
-            // Only that the remote command ended: host_B's error file has its own words (once per streak).
             ProbeRemoteOnce();
-            if (e.Class == "remote-ended" && !r.Diagnosed)
+            // Only that the remote command ended: host_B's error file may have its own words. Read until it had
+            // some, at most MaxDiagnoses times per streak (each read is an ssh session through the jump hosts).
+            if (e.Class == "remote-ended" && r.DiagnosedReason is null && r.Diagnoses < MaxDiagnoses)
             {
-                r.Diagnosed = true;
+                r.Diagnoses++;
                 _remote.Tell(new DiagnoseLink(e.Link));
             }
             _eql.Tell(e);
@@ -217,6 +224,7 @@ public sealed class BundleActor : ReceiveActor
         Receive<LinkDiagnosed>(e => Link(e, e.Link, r =>
         {
             if (r.Phase == LinkPhase.Up) return;
+            r.DiagnosedReason = (e.Reason, e.Class);
             r.LastError = e.Reason;
             r.LastErrorAt = e.At;
             r.LastErrorClass = e.Class;

@@ -118,10 +118,8 @@ public static partial class FailureReasons
     public static LinkFailure? ExplainRemote(string text)
     {
         var lines = text.Split('\n').Select(Bound).Where(l => l.Length > 0).Take(MaxLines).ToList();
-        // slirp's banner and its "Connected:" are not errors; a replacement that fails says anything at all.
-        var error = lines.FirstOrDefault(l => SlirpError().IsMatch(l) || ShellError().IsMatch(l))
-            ?? lines.FirstOrDefault(l => !l.StartsWith("Slirp v", StringComparison.Ordinal) && !l.StartsWith("Connected:", StringComparison.Ordinal)
-                && !l.StartsWith("Warning:", StringComparison.Ordinal) && !l.StartsWith("[", StringComparison.Ordinal));
+        // Only error lines: a healthy slirp's banner and "Connected:" say nothing about why its link ended.
+        var error = lines.FirstOrDefault(l => SlirpError().IsMatch(l) || ShellError().IsMatch(l));
         return error is null ? null : RemoteError(error);
     }
 

@@ -74,12 +74,18 @@ public sealed class FailureReasonsTests
     [InlineData("Slirp v1.0.17 (BETA) FULL_BOLT\n\nError:: 0 Unit already attached\n", "slirp-attach", false)]
     [InlineData("Error:: 0 Unit out of range (must be between 0 and 0, inclusive)\n", "slirp-attach", true)]
     [InlineData("sh: 1: exec: bin/slirp: not found\n", "remote-command", false)]
-    [InlineData("Slirp v1.0.17 (BETA)\nsegfault in frobnicator\n", "remote-command", false)]
+    [InlineData("Slirp v1.0.17 (BETA)\nError: this slirp is broken on purpose\n", "remote-command", false)]
     public void Host_Bs_error_file_is_classified_by_its_first_error_line(string text, string cls, bool permanent)
     {
         var f = FailureReasons.ExplainRemote(text)!;
         Assert.Equal(cls, f.Class);
         Assert.Equal(permanent, f.Permanent);
+    }
+
+    [Fact]
+    public void A_healthy_slirps_banner_is_no_diagnosis()
+    {
+        Assert.Null(FailureReasons.ExplainRemote("Slirp v1.0.17 (BETA) FULL_BOLT\n\nCopyright (c) 1995,1996 Danny Gasparovski and others.\nConnected: 1 /dev/pts/3\n"));
     }
 
     [Fact]
