@@ -111,6 +111,8 @@ public static partial class FailureReasons
             return Said(new LinkFailure($"the remote end never spoke PPP (pppd: \"{conf}\"): slirp is not running in ppp mode or is stuck", false, FailureClasses.Ppp));
         if (Find(SlirpError(), out _) is { } slirp)
             return Said(RemoteError(slirp));
+        if (Find(TerminatedBySignal(), out var ts) is not null)
+            return Said(new LinkFailure($"pppd was stopped by signal {ts.Groups["sig"].Value} from outside this service", false, FailureClasses.Ppp));
         return Said(null);
     }
 
@@ -214,6 +216,9 @@ public static partial class FailureReasons
 
     [GeneratedRegex(@"LCP: timeout sending Config-Requests")]
     private static partial Regex LcpConfTimeout();
+
+    [GeneratedRegex(@"^Terminating on signal (?<sig>\d+)")]
+    private static partial Regex TerminatedBySignal();
 
     [GeneratedRegex(@"^Error:? ?:? ")]
     private static partial Regex SlirpError();

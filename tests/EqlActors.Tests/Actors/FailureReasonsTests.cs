@@ -65,6 +65,14 @@ public sealed class FailureReasonsTests
     }
 
     [Fact]
+    public void A_pppd_killed_from_outside_says_so()
+    {
+        var f = Explain("Terminating on signal 15", "Connect time 1.2 minutes.", "Connection terminated.");
+        Assert.Equal(FailureClasses.Ppp, f.Class);
+        Assert.Contains("signal 15", f.Reason);
+    }
+
+    [Fact]
     public void Plain_hangup_lines_explain_nothing_beyond_the_exit_code()
     {
         Assert.Null(FailureReasons.Explain(["Using interface ppp0", "Connect: ppp0 <--> /dev/pts/3", "Modem hangup", "Connection terminated."], Remote));
