@@ -99,6 +99,14 @@ public static partial class FailureReasons
             var next = remote.JumpHosts.Length <= 1 ? $"host_B ({remote.Account})" : "the hop behind a jump host";
             return Said(Connect(co.Groups["why"].Value, next + ", as seen from the jump host"));
         }
+        if (Find(StdioForwardingFailed(), out _) is not null)
+        {
+            // The jump host's own ssh (-W) reports why only at INFO, below ssh's LogLevel=ERROR: seen in the guest
+            // with host_B's sshd stopped, so a refused connection is the likely cause.
+            var next = remote.JumpHosts.Length <= 1 ? $"host_B ({remote.Account})" : "the hop behind a jump host";
+            return Said(new LinkFailure($"connection refused by {next} as seen from the jump host (stdio forwarding failed): its sshd is not listening or not reachable",
+                false, FailureClasses.ConnectionRefused));
+        }
         if (Find(BannerTimeout(), out _) is not null)
             return Said(new LinkFailure($"ssh timed out waiting for a server's greeting ({FirstHop(remote)} or a hop behind it)", false, FailureClasses.TimedOut));
         if (Find(ServerAlive(), out var sa) is not null)
@@ -201,6 +209,9 @@ public static partial class FailureReasons
 
     [GeneratedRegex(@"open failed: (?:connect failed: )?(?<why>.+)$")]
     private static partial Regex ChannelOpenFailed();
+
+    [GeneratedRegex(@"stdio forwarding failed")]
+    private static partial Regex StdioForwardingFailed();
 
     [GeneratedRegex(@"Connection timed out during banner exchange")]
     private static partial Regex BannerTimeout();

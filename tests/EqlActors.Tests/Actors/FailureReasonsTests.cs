@@ -41,6 +41,12 @@ public sealed class FailureReasonsTests
         Assert.Equal(FailureClasses.ConnectionRefused, b.Class);
         Assert.Contains("host_B (hostb@127.0.0.1:2201)", b.Reason);
 
+        // What the guest showed with host_B's sshd stopped (the jump's "open failed" is below LogLevel=ERROR).
+        var seen = Explain("stdio forwarding failed", "kex_exchange_identification: Connection closed by remote host",
+            "Connection closed by UNKNOWN port 65535");
+        Assert.Equal(FailureClasses.ConnectionRefused, seen.Class);
+        Assert.Contains("host_B (hostb@127.0.0.1:2201)", seen.Reason);
+
         Assert.Equal(FailureClasses.TimedOut, Explain("ssh: connect to host 10.9.9.9 port 22: Connection timed out").Class);
         Assert.Equal(FailureClasses.Unreachable, Explain("ssh: connect to host 10.9.9.9 port 22: No route to host").Class);
     }
