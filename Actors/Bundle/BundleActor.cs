@@ -56,7 +56,16 @@ public sealed class BundleActor : ReceiveActor
         public DateTimeOffset? LastChange;
         public LinkCounters? Counters;
         public ProbeResult? Probe;
+        public DateTimeOffset? LastErrorAt;
+        public string? LastErrorClass;
+        // Reasons already logged in this streak of failures (cleared when the link comes up): each once.
+        public readonly HashSet<string> Logged = [];
+        public int Diagnoses;
+        // host_B's words for this streak: later bare "remote command ended" failures do not overwrite them.
+        public (string Reason, string Class)? DiagnosedReason;
     }
+
+    private const int MaxDiagnoses = 3;
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -75,6 +84,7 @@ public sealed class BundleActor : ReceiveActor
     private bool _adoptedAny;
     private bool _prepareRequested;
     private bool _remotePrepared;
+    private bool _probeSent;
     private bool _ready;
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
@@ -208,6 +218,10 @@ public sealed class BundleActor : ReceiveActor
         }));
         Receive<LinkUp>(e => Link(e, e.Link, r =>
         {
+            if (r.Logged.Count > 0) _log.Info("Link {Link} up again after: {Reason}", e.Link, r.LastError);
+            r.Logged.Clear();
+            r.Diagnoses = 0;
+            r.DiagnosedReason = null;
             r.Phase = LinkPhase.Up;
             r.Pid = e.Pid;
             r.Interface = e.Interface;
@@ -219,11 +233,33 @@ public sealed class BundleActor : ReceiveActor
         Receive<LinkDown>(e => Link(e, e.Link, r =>
         {
             r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
-            r.LastError = e.Reason;
-            var failure = FailureClass.Of(e.Reason);
-            r.Failures[failure] = r.Failures.GetValueOrDefault(failure) + 1;
+            var (reason, cls) = e.Class == FailureClass.Hangup && r.DiagnosedReason is { } d ? d : (e.Reason, e.Class);
+            r.LastError = reason;
+            r.LastErrorAt = e.At;
+            r.LastErrorClass = cls;
+            // Routine retries are warnings, each distinct reason once per streak; a permanent one is logged as an error when parked.
+            if (r.Logged.Add(e.Reason)) _log.Warning("Link {Link} down ({Class}): {Reason}", e.Link, e.Class, e.Reason);
+            else _log.Debug("Link {Link} down again ({Class}): {Reason}", e.Link, e.Class, e.Reason);
+            r.Failures[cls] = r.Failures.GetValueOrDefault(cls) + 1;
+            ProbeRemoteOnce();
+            // Only that the remote command ended: host_B's error file may have its own words. Read until it had
+            // some, at most MaxDiagnoses times per streak (each read is an ssh session through the jump hosts).
+            if (e.Class == FailureClass.Hangup && r.DiagnosedReason is null && r.Diagnoses < MaxDiagnoses)
+            {
+                r.Diagnoses++;
+                _remote.Tell(new DiagnoseLink(e.Link));
+            }
             _eql.Tell(e);
             _health.Tell(e);
+        }));
+        Receive<LinkDiagnosed>(e => Link(e, e.Link, r =>
+        {
+            if (r.Phase == LinkPhase.Up) return;
+            r.DiagnosedReason = (e.Reason, e.Class);
+            r.LastError = e.Reason;
+            r.LastErrorAt = e.At;
+            r.LastErrorClass = e.Class;
+            if (r.Logged.Add(e.Reason)) _log.Warning("Link {Link}: host_B says ({Class}): {Reason}", e.Link, e.Class, e.Reason);
         }));
         Receive<LinkParked>(e => Link(e, e.Link, r =>
         {
@@ -231,6 +267,7 @@ public sealed class BundleActor : ReceiveActor
             r.Pid = null;
             r.Interface = null;
             r.LastError = e.Reason;
+            r.LastErrorAt = e.At;
             _health.Tell(e);
         }));
         Receive<LinkStopped>(e => Link(e, e.Link, r =>
@@ -287,6 +324,7 @@ public sealed class BundleActor : ReceiveActor
         _adoptedAny = false;
         _prepareRequested = false;
         _remotePrepared = false;
+        _probeSent = false;
         _reported.Clear();
         _waiting.Clear();
         Publish(new BundleStarting(_ctx.Name, Now));
@@ -329,12 +367,38 @@ public sealed class BundleActor : ReceiveActor
         MaybePrepareRemote();
     }
 
-    /// <summary>Once every link said whether it adopted a chain: stale slirp processes are killed only if none did.</summary>
+    /// <summary>
+    /// Once every link said whether it adopted a chain. With the unix-socket attach every link starts at once
+    /// and its own ssh command prepares host_B (rc files; on a clean start unit 0 ends stale slirp processes and
+    /// the other units wait for its socket: <see cref="StartLink.Generation"/>); slirp is probed afterwards, off
+    /// the critical path. The TCP attach needs the password file written first, so there the preparation gates.
+    /// </summary>
     private void MaybePrepareRemote()
     {
         if (_prepareRequested || !_ctx.Config.EffectiveLinks.All(_reported.Contains)) return;
         _prepareRequested = true;
-        _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+        if (_ctx.Config.Remote.Attach == SlirpAttach.Tcp)
+        {
+            _remote.Tell(new PrepareRemote(KillStale: !_adoptedAny));
+            return;
+        }
+        _remotePrepared = true;
+        _phase = BundlePhase.Running;
+        // Deterministic (virtual time in the simulation), distinct per start: no unit waits for an older main slirp.
+        var generation = _adoptedAny ? null : Now.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (link, actor) in _waiting) actor.Tell(new StartLink(link, generation));
+        _waiting.Clear();
+    }
+
+    /// <summary>
+    /// The probe of host_B's slirp (units, bookworm's select() bug, the patched build's features) once per start:
+    /// after the bundle is ready or at the first link failure, so that its ssh session never competes with a start.
+    /// </summary>
+    private void ProbeRemoteOnce()
+    {
+        if (_probeSent || _ctx.Config.Remote.Attach == SlirpAttach.Tcp || _phase != BundlePhase.Running) return;
+        _probeSent = true;
+        _remote.Tell(new PrepareRemote(KillStale: false) { ProbeOnly = true });
     }
 
     private void RetryRemoteIfParked()
@@ -352,6 +416,7 @@ public sealed class BundleActor : ReceiveActor
         if (ready)
         {
             _log.Info("Bundle {Bundle} ready: every link enslaved, every route present", _ctx.Name);
+            ProbeRemoteOnce();
             Publish(new BundleReady(_ctx.Name, Now));
             if (_degradedSince is { } since)
             {
@@ -401,6 +466,8 @@ public sealed class BundleActor : ReceiveActor
                 LastChange = r.LastChange,
                 Counters = r.Counters,
                 Probe = r.Probe,
+                LastErrorAt = r.LastErrorAt,
+                LastErrorClass = r.LastErrorClass,
             };
         }).ToList();
         var routes = _desiredRoutes.Select(spec => new RouteStatus(spec, _routesView.Present.Contains(spec))).ToList();

@@ -16,6 +16,7 @@ namespace EqlActors.Actors;
 public sealed class LinkActor : PortActor
 {
     private sealed record PppExited(PppExit Exit);
+    private sealed record PppOutput(int Pid, string Line);
     private sealed record PppInterfaceAssigned(int Pid, string Interface);
     private sealed record InterfaceChanged(LinkChanged Change);
     private sealed record UpTimedOut(int Pid);
@@ -33,7 +34,11 @@ public sealed class LinkActor : PortActor
 
         // pppd's own words ("Modem hangup", "LCP terminated by peer") are what an operator reads first. The logging
         // adapter publishes to the event stream, which is safe from the port's reader thread.
-        public void Output(int link, int pid, string line) => log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
+        public void Output(int link, int pid, string line)
+        {
+            log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
+            self.Tell(new PppOutput(pid, line));
+        }
     }
 
     private readonly BundleContext _ctx;
@@ -44,6 +49,8 @@ public sealed class LinkActor : PortActor
     private PppProcess? _process;
     private string? _interface;
     private LinkPhase _phase = LinkPhase.Adopting;
+    // This attempt's output (pppd's and, through it, ssh's stderr), bounded: the words that explain a failure.
+    private readonly Queue<string> _lines = new();
 
     public LinkActor(BundleContext ctx, int link)
     {
@@ -101,20 +108,44 @@ public sealed class LinkActor : PortActor
         _ctx.Bundle.Tell(new LinkReadyToStart(_link));
         Become(() =>
         {
-            Receive<StartLink>(_ => StartPppd());
+            Receive<StartLink>(m => StartPppd(m.Generation));
             HandleStop();
         });
     }
 
-    private void StartPppd()
+    private void StartPppd(string? generation)
     {
         _phase = LinkPhase.Starting;
-        RunPort(ct => _ctx.Ports.Ppp.StartAsync(Launch, _events, ct), process =>
+        _lines.Clear();
+        var launch = Launch with { Generation = generation };
+        RunPort(ct => _ctx.Ports.Ppp.StartAsync(launch, _events, ct), process =>
         {
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
             _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
             EnterStarting(process);
-        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }));
+        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }, FailureClass.LocalSetup));
+    }
+
+    private void HandleOutput()
+    {
+        Receive<PppOutput>(m => m.Pid == _process?.Pid, m =>
+        {
+            var line = FailureReasons.Bound(Redact(m.Line));
+            if (line.Length == 0) return;
+            _lines.Enqueue(line);
+            while (_lines.Count > FailureReasons.MaxLines) _lines.Dequeue();
+        });
+    }
+
+    /// <summary>The TCP attach password never reaches a reason, whatever a remote or a hop echoes.</summary>
+    private string Redact(string line) =>
+        _ctx.Config.Remote.TcpPassword is { Length: > 0 } pw ? line.Replace(pw, "***", StringComparison.Ordinal) : line;
+
+    /// <summary>The failure in the words of the attempt's output when they say more than <paramref name="fallback"/>.</summary>
+    private LinkFailure Explain(string fallback, bool permanent, string cls)
+    {
+        if (FailureReasons.Explain([.. _lines], _ctx.Config.Remote) is { } f) return f;
+        return new LinkFailure(fallback, permanent, cls);
     }
 
     private void EnterStarting(PppProcess process)
@@ -132,8 +163,9 @@ public sealed class LinkActor : PortActor
             // An event is only a hint that something changed: it may be late or overtaken by a newer one.
             Receive<InterfaceChanged>(m => m.Change.Name == _interface, _ => CheckInterface());
             Receive<UpTimedOut>(m => m.Pid == _process?.Pid, _ =>
-                Fail($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false));
+                Fail(Explain($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false, FailureClass.Other)));
             Receive<ReconcileTick>(_ => CheckInterface());
+            HandleOutput();
             HandleExit();
             HandleRecycle();
             HandleStop();
@@ -156,6 +188,7 @@ public sealed class LinkActor : PortActor
             Receive<InterfaceChanged>(m => m.Change.Name == _interface && !(m.Change.Exists && m.Change.IsUp), _ => CheckInterface());
             Receive<ExitGraceOver>(m => m.Pid == _process?.Pid, m => ConfirmDown(m.Reason));
             Receive<ReconcileTick>(_ => CheckInterface());
+            HandleOutput();
             HandleExit();
             HandleRecycle();
             HandleStop();
@@ -190,20 +223,24 @@ public sealed class LinkActor : PortActor
         {
             if (ifname != _interface || _phase != LinkPhase.Up) return;
             if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
-            else Fail(reason, false);
-        }, ex => Fail(reason, false));
+            else Fail(Explain(reason, false, FailureClass.Other));
+        }, ex => Fail(Explain(reason, false, FailureClass.Other)));
     }
 
     private void HandleExit()
     {
         Receive<PppExited>(m => m.Exit.Pid == _process?.Pid, m =>
-            Fail($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent));
+        {
+            var cls = FailureClass.OfExitCode(m.Exit.ExitCode);
+            var f = Explain($"{m.Exit.Reason} (pppd exit {m.Exit.ExitCode})", m.Exit.Kind == FailureKind.Permanent, cls);
+            Fail(f with { Reason = f.Class == cls ? f.Reason : $"{f.Reason} (pppd exit {m.Exit.ExitCode})" });
+        });
     }
 
     /// <summary>A restart asked for by the operator or the health probe: a transient failure with that reason.</summary>
     private void HandleRecycle()
     {
-        Receive<RecycleLink>(m => m.Link == _link, m => Fail(m.Reason, false));
+        Receive<RecycleLink>(m => m.Link == _link, m => Fail(m.Reason, false, FailureClass.Of(m.Reason)));
     }
 
     private void HandleStop()
@@ -211,13 +248,17 @@ public sealed class LinkActor : PortActor
         Receive<StopLink>(_ => StopForGood());
     }
 
-    private void Fail(string reason, bool permanent)
+    private void Fail(string reason, bool permanent, string cls = FailureClass.Other) => Fail(new LinkFailure(reason, permanent, cls));
+
+    private void Fail(LinkFailure failure)
     {
+        var (reason, permanent) = (failure.Reason, failure.Permanent);
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
         Timers.Cancel("exit-grace");
-        _log.Warning("Link {Link} down: {Reason}", _link, reason);
-        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now));
+        // Logged by the bundle, once per distinct reason in a streak of failures (this actor lives one attempt).
+        _log.Debug("Link {Link} down: {Reason}", _link, reason);
+        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now) { Class = failure.Class });
         StopChain(() =>
         {
             if (!permanent)

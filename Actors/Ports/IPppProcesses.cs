@@ -2,8 +2,13 @@ using EqlActors.Configuration;
 
 namespace EqlActors.Ports;
 
-/// <summary>What a link's pppd chain (pppd, its <c>exec ssh</c> pty, the remote slirp unit) is started from.</summary>
-public sealed record PppLaunch(int Link, BundleConfig Config);
+/// <summary>
+/// What a link's pppd chain (pppd, its <c>exec ssh</c> pty, the remote slirp unit) is started from.
+/// <paramref name="Generation"/> is set on a clean bundle start (nothing adopted): the chain itself then prepares
+/// host_B (unit 0 ends stale slirp processes before it starts the main slirp; the other units wait until that
+/// slirp's attach socket of this generation exists), so no separate preparation sits before the links.
+/// </summary>
+public sealed record PppLaunch(int Link, BundleConfig Config, string? Generation = null);
 
 /// <summary>A running pppd that this service started or adopted.</summary>
 public sealed record PppProcess(int Link, int Pid, string? Interface);

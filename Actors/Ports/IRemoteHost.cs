@@ -3,6 +3,20 @@ namespace EqlActors.Ports;
 /// <summary>What the remote slirp can do. <see cref="Units"/> is its MAX_INTERFACES as far as a probe can tell.</summary>
 public sealed record SlirpProbe(bool Present, bool Executable, int Units, bool SelectBug, string Detail)
 {
+    /// <summary>
+    /// Features of the project's patched slirp build (the words after <c>eqlactors-slirp-features: </c> in its
+    /// binary: link-down-fix, fair-download, attach-takeover, loopback-attach, kill-handler-fix, big-buffers);
+    /// empty for a stock build.
+    /// </summary>
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>Every feature of the patched build, in the order the probe reports them.</summary>
+    public static readonly IReadOnlyList<string> AllFeatures =
+        ["link-down-fix", "fair-download", "attach-takeover", "loopback-attach", "kill-handler-fix", "big-buffers"];
+
+    /// <summary>What a stock (or older) build lacks, for <c>doctor</c>.</summary>
+    public IReadOnlyList<string> MissingFeatures => [.. AllFeatures.Where(f => !Features.Contains(f))];
+
     /// <summary>Whether this slirp can serve units 0..max of <paramref name="links"/>: anything else fails every attach.</summary>
     public bool CanServe(IReadOnlyList<int> links) => Present && Executable && !SelectBug && Units > (links.Count == 0 ? 0 : links.Max());
 }
@@ -17,6 +31,18 @@ public interface IRemoteHost
     Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default);
 
     Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// The probe for a bundle whose links are (being) attached: it must not ask for units, because asking is an
+    /// attach attempt that a stock slirp answers with "Unit already attached" and a 10 s attach lockout.
+    /// </summary>
+    Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
+
+    /// <summary>
+    /// host_B's words for link <paramref name="link"/>'s last attempt (what its remote side wrote on stderr:
+    /// slirp's attach errors, a shell's "not found"), or null when there are none.
+    /// </summary>
+    Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
 
     /// <summary>
     /// Before links start: probe slirp; only if it can serve <paramref name="links"/>, kill stale slirp (when

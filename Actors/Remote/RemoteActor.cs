@@ -25,7 +25,12 @@ public sealed class RemoteActor : PortActor
     {
         _ctx = ctx;
         _retryDelay = ctx.Config.Supervision.MinBackoff;
-        Receive<PrepareRemote>(m => Prepare(m.KillStale));
+        Receive<PrepareRemote>(m =>
+        {
+            if (m.ProbeOnly) Probe();
+            else Prepare(m.KillStale);
+        });
+        Receive<DiagnoseLink>(m => Diagnose(m.Link));
         Receive<Retry>(m => Prepare(m.KillStale));
         Receive<CleanRemote>(_ => Clean(Sender));
     }
@@ -58,6 +63,34 @@ public sealed class RemoteActor : PortActor
             Timers.StartSingleTimer("retry", new Retry(killStale), _retryDelay);
             _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _ctx.Config.Supervision.MaxBackoff.Ticks));
         }, RemoteTimeout);
+    }
+
+    /// <summary>The links prepare host_B themselves: only say what this slirp can and cannot do.</summary>
+    private void Probe()
+    {
+        var links = _ctx.Config.EffectiveLinks.ToArray();
+        RunPort(() => _ctx.Ports.Remote.ProbeSlirpWithoutAttachingAsync(), probe =>
+        {
+            if (!probe.CanServe(links))
+            {
+                var reason = $"the remote slirp cannot serve links {string.Join(",", links)}: {probe.Detail}";
+                _log.Error("{Reason}", reason);
+                _ctx.Bundle.Tell(new RemotePreparationFailed(_ctx.Name, reason, true, Now));
+                return;
+            }
+            _log.Info("Remote slirp: {Detail}", probe.Detail);
+            _ctx.Bundle.Tell(new RemotePrepared(_ctx.Name, 0, Now) { SlirpFeatures = probe.Features });
+        }, ex => _log.Warning("Probing the remote slirp failed (the links say why they fail themselves): {Reason}", ex.Message));
+    }
+
+    /// <summary>host_B's own words for a link whose remote command ended: read off the link's critical path.</summary>
+    private void Diagnose(int link)
+    {
+        RunPort(() => _ctx.Ports.Remote.ReadLinkErrorAsync(link), text =>
+        {
+            if (text is null || FailureReasons.ExplainRemote(text) is not { } f) return;
+            _ctx.Bundle.Tell(new LinkDiagnosed(_ctx.Name, link, f.Reason, f.Permanent, f.Class, Now));
+        }, ex => _log.Debug("Reading host_B's error file of link {Link} failed: {Reason}", link, ex.Message));
     }
 
     private void Clean(IActorRef requester)

@@ -146,6 +146,11 @@ public sealed partial class SimulatedSystem
         public Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => Done(() =>
         {
             if (launch.Link is < 0 or >= UnitCount) throw new PortException($"slirp -l {launch.Link}: Unit out of range", FailureKind.Permanent);
+            // The chain's own remote command writes the unit's rc files, and on a clean start unit 0 ends stale slirp
+            // (RemoteScripts.LinkWrapper); the TCP form's rc files come from the preparation (the password).
+            if (launch.Config.Remote.Attach == Configuration.SlirpAttach.Unix && sim.RemoteRefusal(launch.Link) is null or { Kind: FailureKind.Transient } && !sim.Unreachable)
+                sim._rcFiles = true;
+            if (launch.Generation is not null && launch.Link == 0 && !sim.Unreachable && !sim._authRefused) sim.KillAllSlirp();
             var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events);
             sim._chains[chain.PppdPid] = chain;
             sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now));

@@ -108,6 +108,9 @@ public static class ControlCommands
 
     // ---- status ----
 
+    /// <summary>The daemon answers status from memory at once; longer means it is not running its actors.</summary>
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
+
     private static async Task<int> StatusAsync(ParseResult parse)
     {
         var io = new Io(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, "status");
@@ -125,7 +128,15 @@ public static class ControlCommands
         }
         using (client)
         {
-            var response = await client!.RequestAsync(new ControlRequest(Requests.Status), TimeSpan.FromSeconds(30));
+            ControlResponse? response;
+            // A daemon that does not answer at once is stalled (stopped, starved): say so rather than hang or
+            // later print an old picture as if it were current.
+            try { response = await client!.RequestAsync(new ControlRequest(Requests.Status), StatusTimeout); }
+            catch (OperationCanceledException)
+            {
+                io.Err.WriteLine($"eqlactors status: the daemon did not answer within {StatusTimeout.TotalSeconds:0} s (stopped or starved?); its state is unknown");
+                return EqlActorsCli.Failed;
+            }
             if (response is not { Type: "status", Status: { } status }) return ReportError(response, io);
             if (json)
             {
@@ -156,7 +167,7 @@ public static class ControlCommands
                 l.Enslaved ? "yes" : "no",
                 l.Restarts.ToString(CultureInfo.InvariantCulture),
                 l.UploadShare is { } share ? share.ToString("P1", CultureInfo.InvariantCulture) : "-",
-                l.LastError ?? "-",
+                l.LastError is null ? "-" : l.LastErrorAt is { } at ? $"{at.ToLocalTime():HH:mm:ss} {l.LastError}" : l.LastError,
             ]);
         }
         var widths = Enumerable.Range(0, rows[0].Length - 1).Select(i => rows.Max(r => r[i].Length)).ToArray();

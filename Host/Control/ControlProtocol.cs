@@ -80,7 +80,15 @@ public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Inter
         SecondsSinceChange = l.LastChange is { } c ? Math.Max(0, (at - c).TotalSeconds) : null,
         Counters = l.Counters,
         Probe = l.Probe,
+        LastErrorAt = l.LastErrorAt,
+        LastErrorClass = l.LastErrorClass,
     };
+
+    /// <summary>When <see cref="LastError"/> was seen.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>Its kind, one of <see cref="FailureClass.All"/>: auth-refused, host-key, connection-refused, slirp-attach, hangup, lcp-echo-timeout, ...</summary>
+    public string? LastErrorClass { get; init; }
 }
 
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);

@@ -45,40 +45,53 @@ public static class PppCommandLine
         return argv;
     }
 
-    /// <summary>The remote command's words: <c>SLIRP -l N</c>, or the TCP attach form <c>SLIRP -l N,127.0.0.1:PORT,PASSWORD</c>.</summary>
-    public static IReadOnlyList<string> RemoteWords(RemoteConfig r, int link)
+    /// <summary>
+    /// The remote command's words: host_B's side of the chain (<see cref="Remote.RemoteScripts.LinkWrapper"/>) with
+    /// its arguments. It writes the unit's rc files, on a clean start (<paramref name="generation"/>) prepares
+    /// host_B for this start, keeps slirp's stderr in a file for the diagnosis (slirp's data runs on fd 0, its
+    /// messages on stderr would vanish into the PPP stream) and execs slirp. The TCP attach password is never
+    /// one of these words: the wrapper reads it from a 0600 file into SLIRP_PASSWORD and passes <c>-</c>.
+    /// </summary>
+    public static IReadOnlyList<string> RemoteWords(BundleConfig config, int link, string? generation = null)
     {
-        var unit = r.Attach == SlirpAttach.Tcp && link != 0
-            ? $"{Inv(link)},127.0.0.1:{Inv(r.TcpPort)},{r.TcpPassword}"
-            : Inv(link);
-        return [r.SlirpCommand, "-l", unit];
+        var r = config.Remote;
+        return ["sh", "-c", Remote.RemoteScripts.LinkWrapper, "sh",
+            r.SlirpCommand, Inv(link), Inv(config.Ppp.Mtu), generation ?? "",
+            Remote.RemoteScripts.AnchoredPattern(r.SlirpCommand), r.Attach == SlirpAttach.Tcp ? Inv(r.TcpPort) : ""];
     }
 
     /// <summary>The remote command as one string for host_B's shell (ssh joins its arguments with spaces).</summary>
-    public static string RemoteCommand(RemoteConfig r, int link) => ShellQuote.Join(RemoteWords(r, link));
+    public static string RemoteCommand(BundleConfig config, int link, string? generation = null) => ShellQuote.Join(RemoteWords(config, link, generation));
 
     /// <summary>ssh's argv for the link (argv[0] is the ssh path).</summary>
-    public static IReadOnlyList<string> SshArgv(RemoteConfig r, int link)
+    public static IReadOnlyList<string> SshArgv(BundleConfig config, int link, string? generation = null)
     {
-        var argv = new List<string> { r.SshPath, "-q", "-t" };
+        var r = config.Remote;
+        var argv = new List<string> { r.SshPath, "-t" };
         argv.AddRange(CommonOptions(r));
         if (!r.JumpHosts.IsDefaultOrEmpty)
         {
             argv.AddRange(["-o", "ProxyCommand=" + ProxyCommand(r, r.JumpHosts.Length - 1)]);
         }
-        argv.AddRange(["-l", r.Account.User, "-p", Inv(r.Account.Port), "--", r.Account.Host, RemoteCommand(r, link)]);
+        argv.AddRange(["-l", r.Account.User, "-p", Inv(r.Account.Port), "--", r.Account.Host, RemoteCommand(config, link, generation)]);
         return argv;
     }
 
     /// <summary>pppd's <c>pty</c> value: <c>exec ssh ...</c>, every word quoted for <c>/bin/sh -c</c>.</summary>
-    public static string PtyCommand(PppLaunch launch) => "exec " + ShellQuote.Join(SshArgv(launch.Config.Remote, launch.Link));
+    public static string PtyCommand(PppLaunch launch) => "exec " + ShellQuote.Join(SshArgv(launch.Config, launch.Link, launch.Generation));
 
     /// <summary>
     /// The options every hop gets: the same identity, known_hosts and strict checking for jump hosts as for
     /// host_B (ssh's own <c>-J</c> would not pass <c>-i</c> or <c>-o</c> to the hops).
     /// </summary>
+    /// <remarks>
+    /// <c>LogLevel=ERROR</c> instead of the HOWTO's <c>-q</c>: <c>-q</c> also silences "Permission denied",
+    /// "Connection refused" and "Host key verification failed", which pppd (running the pty command with its
+    /// stderr on pppd's own output) would otherwise pass on as the only words saying why a link failed.
+    /// </remarks>
     private static IEnumerable<string> CommonOptions(RemoteConfig r) =>
     [
+        "-o", "LogLevel=ERROR",
         "-i", EscapePercent(r.IdentityFile),
         "-o", "IdentitiesOnly=yes",
         "-o", "UserKnownHostsFile=" + ConfigWord(EscapePercent(r.KnownHostsFile)),
@@ -100,7 +113,7 @@ public static class PppCommandLine
     {
         var jump = r.JumpHosts[hop];
         var next = hop + 1 < r.JumpHosts.Length ? r.JumpHosts[hop + 1] : r.Account;
-        var words = new List<string> { r.SshPath, "-q", "-T" };
+        var words = new List<string> { r.SshPath, "-T" };
         words.AddRange(CommonOptions(r));
         if (hop > 0)
         {

@@ -69,7 +69,8 @@ public sealed class SshSession : IDisposable
     }
 
     /// <summary>Runs one command on host_B; returns exit status, stdout and stderr.</summary>
-    public async Task<(int ExitStatus, string Stdout, string Stderr)> RunAsync(string command, TimeSpan timeout, CancellationToken ct = default)
+    /// <param name="stdin">Written to the command's standard input, then closed: how a secret reaches host_B without a command line.</param>
+    public async Task<(int ExitStatus, string Stdout, string Stderr)> RunAsync(string command, TimeSpan timeout, CancellationToken ct = default, string? stdin = null)
     {
         // One exec client per session: each connect is a key exchange, seconds in a slow guest.
         var client = _exec is { IsConnected: true } open ? open : _exec = await OpenAsync(info => new SshClient(info), ct).ConfigureAwait(false);
@@ -77,7 +78,13 @@ public sealed class SshSession : IDisposable
         cmd.CommandTimeout = timeout;
         try
         {
-            await cmd.ExecuteAsync(ct).ConfigureAwait(false);
+            var running = cmd.ExecuteAsync(ct);
+            if (stdin is not null)
+            {
+                using var input = cmd.CreateInputStream();
+                await input.WriteAsync(System.Text.Encoding.UTF8.GetBytes(stdin), ct).ConfigureAwait(false);
+            }
+            await running.ConfigureAwait(false);
         }
         catch (SshOperationTimeoutException e)
         {

@@ -52,11 +52,21 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
 
     private async Task WriteRcFilesAsync(SshSession session, IReadOnlyList<int> links, CancellationToken ct)
     {
-        var files = new List<string> { ".slirprc", RemoteScripts.SlirpRc(config) };
+        var tcp = config.Remote.Attach == SlirpAttach.Tcp;
+        var files = new List<string>();
+        if (!tcp) files.AddRange([".slirprc", RemoteScripts.SlirpRc(config)]);
         foreach (var link in links) files.AddRange([$".slirprc-{link.ToString(CultureInfo.InvariantCulture)}", RemoteScripts.UnitRc]);
         var (status, _, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteFiles, [.. files]), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0)
             throw new PortException($"writing slirp's rc files on {config.Remote.Account} failed ({status}): {stderr.Trim()}", FailureKind.Transient);
+        if (!tcp) return;
+        // The TCP form's password: on standard input, never as an argument (host_B's ps would show it).
+        foreach (var (path, content) in new[] { (".slirprc", RemoteScripts.SlirpRc(config)), (RemoteScripts.AttachPasswordFile, config.Remote.TcpPassword ?? "") })
+        {
+            var (st, _, err) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.WriteStdinFile, path), CommandTimeout, ct, stdin: content).ConfigureAwait(false);
+            if (st != 0)
+                throw new PortException($"writing {path} on {config.Remote.Account} failed ({st}): {err.Trim()}", FailureKind.Transient);
+        }
     }
 
     public async Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default)
@@ -65,11 +75,27 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         return await ProbeAsync(session, ct).ConfigureAwait(false);
     }
 
-    private async Task<SlirpProbe> ProbeAsync(SshSession session, CancellationToken ct)
+    public async Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default)
     {
-        var (status, stdout, stderr) = await session.RunAsync(RemoteScripts.Command(RemoteScripts.Probe, config.Remote.SlirpCommand), CommandTimeout, ct).ConfigureAwait(false);
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        return await ProbeAsync(session, ct, countUnits: false).ConfigureAwait(false);
+    }
+
+    private async Task<SlirpProbe> ProbeAsync(SshSession session, CancellationToken ct, bool countUnits = true)
+    {
+        var (status, stdout, stderr) = await session.RunAsync(
+            RemoteScripts.Command(RemoteScripts.Probe, config.Remote.SlirpCommand, countUnits ? "units" : "nounits"), CommandTimeout, ct).ConfigureAwait(false);
         if (status != 0) throw new PortException($"probing slirp on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
         return ParseProbe(config.Remote.SlirpCommand, stdout);
+    }
+
+    public async Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default)
+    {
+        using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
+        var (status, stdout, stderr) = await session.RunAsync(
+            RemoteScripts.Command(RemoteScripts.ReadLinkError, link.ToString(CultureInfo.InvariantCulture)), CommandTimeout, ct).ConfigureAwait(false);
+        if (status != 0) throw new PortException($"reading link {link}'s error file on {config.Remote.Account} failed ({status}): {stderr.Trim()}");
+        return stdout.Length == 0 ? null : stdout;
     }
 
     /// <summary>Reads the probe script's report.</summary>
@@ -78,15 +104,22 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         var lines = report.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (lines.Contains("absent")) return new SlirpProbe(false, false, 0, false, $"{slirp} not found on host_B");
         if (lines.Contains("notexec")) return new SlirpProbe(true, false, 0, false, $"{slirp} exists on host_B but is not executable");
-        var units = lines.Where(l => l.StartsWith("units ", StringComparison.Ordinal)).Select(l => int.Parse(l[6..], CultureInfo.InvariantCulture)).FirstOrDefault(0);
+        var unitsLine = lines.FirstOrDefault(l => l.StartsWith("units ", StringComparison.Ordinal));
+        // Not counted while links are attached (asking is an attach): the links' own attach errors say it if too few.
+        var counted = unitsLine is not null && unitsLine != "units unknown";
+        var units = counted ? int.Parse(unitsLine![6..], CultureInfo.InvariantCulture) : unitsLine is null ? 0 : 4;
         var main = lines.FirstOrDefault(l => l.StartsWith("main ", StringComparison.Ordinal));
         var mainOut = string.Join(" | ", lines.Where(l => l.StartsWith("out ", StringComparison.Ordinal)).Select(l => l[4..]));
         // Still running after 2 s (timeout's 124) is healthy; exiting at once with a select() complaint is the bookworm bug.
         var selectBug = main is not null && main != "main 124" && main != "main skipped"
             && (mainOut.Contains("select", StringComparison.OrdinalIgnoreCase) || mainOut.Contains("Invalid argument", StringComparison.Ordinal));
-        var detail = $"{slirp}: {(units >= 4 ? "at least 4 units" : $"{units} unit{(units == 1 ? "" : "s")} (MAX_INTERFACES={units})")}"
+        var detail = $"{slirp}: {(!counted && unitsLine is not null ? "units not counted (links attached)" : units >= 4 ? "at least 4 units" : $"{units} unit{(units == 1 ? "" : "s")} (MAX_INTERFACES={units})")}"
             + (selectBug ? $"; exits at once: {mainOut} (stock bookworm slirp's select() bug: use slirp-fullbolt or a rebuilt slirp)" : "")
             + (main == "main skipped" ? "; main program not tried (no timeout(1) on host_B)" : "");
-        return new SlirpProbe(true, true, units, selectBug, detail);
+        var features = lines.Where(l => l.StartsWith("features ", StringComparison.Ordinal))
+            .SelectMany(l => l[9..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(f => SlirpProbe.AllFeatures.Contains(f)).Distinct().ToList();
+        detail += features.Count > 0 ? $"; patched build: {string.Join(",", features)}" : "; stock build (no eqlactors-slirp-features marker)";
+        return new SlirpProbe(true, true, units, selectBug, detail) { Features = features };
     }
 }

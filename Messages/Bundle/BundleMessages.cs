@@ -56,6 +56,12 @@ public sealed record LinkStatus(
     public LinkCounters? Counters { get; init; }
     /// <summary>The last end-to-end probe through this link (health.enabled only).</summary>
     public ProbeResult? Probe { get; init; }
+
+    /// <summary>When <see cref="LastError"/> was seen.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>The kind of <see cref="LastError"/>, one of <see cref="FailureClass.All"/></summary>
+    public string? LastErrorClass { get; init; }
 }
 
 /// <summary>

@@ -3,12 +3,25 @@ using System.Text.RegularExpressions;
 namespace EqlActors.Messages;
 
 /// <summary>
-/// A small, closed set of reasons a link went down, for counters and alerts (a free-text reason cannot be a
-/// metric label). Derived from the reason text a <see cref="LinkDown"/> carries, so it works on every event the
-/// link actor publishes today; a producer that knows the class directly only has to map onto these names.
+/// The one table of the reasons a link went down, a small closed set for status (<c>lastErrorClass</c>), counters
+/// and alerts (a free-text reason cannot be a metric label). The link actor names the class when it fails a link:
+/// from the remote's own words (ssh, slirp, pppd's log lines; see <c>FailureReasons</c>) when they say more, else
+/// from pppd's exit code or the reason text (<see cref="Of"/>).
 /// </summary>
 public static partial class FailureClass
 {
+    // In the remote's own words (FailureReasons).
+    public const string AuthRefused = "auth-refused";
+    public const string HostKey = "host-key";
+    public const string ConnectionRefused = "connection-refused";
+    public const string Unreachable = "unreachable";
+    public const string TimedOut = "timed-out";
+    public const string ConnectionLost = "connection-lost";
+    public const string LocalSetup = "local-setup";
+    public const string SlirpAttach = "slirp-attach";
+    public const string RemoteCommand = "remote-command";
+
+    // From pppd's exit code or what the link actor saw.
     public const string Signal = "signal";
     public const string ConnectFailed = "connect-failed";
     public const string PtyCommandFailed = "pty-command-failed";
@@ -25,25 +38,29 @@ public static partial class FailureClass
 
     /// <summary>Every class, in the order status and /metrics list them.</summary>
     public static readonly IReadOnlyList<string> All =
-        [Signal, ConnectFailed, PtyCommandFailed, NegotiationFailed, LcpEchoTimeout, Hangup, PppdExit, InterfaceDown, UpTimeout, StartFailed, HealthProbe, Operator, Other];
+        [AuthRefused, HostKey, ConnectionRefused, Unreachable, TimedOut, ConnectionLost, LocalSetup, SlirpAttach, RemoteCommand,
+         Signal, ConnectFailed, PtyCommandFailed, NegotiationFailed, LcpEchoTimeout, Hangup, PppdExit, InterfaceDown, UpTimeout, StartFailed, HealthProbe, Operator, Other];
 
     [GeneratedRegex(@"\(pppd exit (\d+)\)")]
     private static partial Regex PppdExitCode();
+
+    /// <summary>The class pppd's exit code alone gives (16, hangup: the pty command ended, for whatever reason).</summary>
+    public static string OfExitCode(int code) => code switch
+    {
+        PppExitCodes.Signal => Signal,
+        PppExitCodes.ConnectFailed => ConnectFailed,
+        PppExitCodes.PtyCommandFailed => PtyCommandFailed,
+        PppExitCodes.NegotiationFailed => NegotiationFailed,
+        PppExitCodes.LcpEchoTimeout => LcpEchoTimeout,
+        PppExitCodes.Hangup => Hangup,
+        _ => PppdExit,
+    };
 
     public static string Of(string reason)
     {
         if (PppdExitCode().Match(reason) is { Success: true } m && int.TryParse(m.Groups[1].Value, out var code))
         {
-            return code switch
-            {
-                PppExitCodes.Signal => Signal,
-                PppExitCodes.ConnectFailed => ConnectFailed,
-                PppExitCodes.PtyCommandFailed => PtyCommandFailed,
-                PppExitCodes.NegotiationFailed => NegotiationFailed,
-                PppExitCodes.LcpEchoTimeout => LcpEchoTimeout,
-                PppExitCodes.Hangup => Hangup,
-                _ => PppdExit,
-            };
+            return OfExitCode(code);
         }
         if (reason.StartsWith(HealthProbeReasonPrefix, StringComparison.Ordinal)) return HealthProbe;
         if (reason.StartsWith(OperatorReason, StringComparison.Ordinal)) return Operator;

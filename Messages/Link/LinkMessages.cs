@@ -22,8 +22,11 @@ public enum LinkPhase
 }
 
 // Commands
-/// <summary>Go-ahead for a link that said it is ready: the remote side is prepared.</summary>
-public sealed record StartLink(int Link);
+/// <summary>
+/// Go-ahead for a link that said it is ready. <paramref name="Generation"/>: a clean start, the chain prepares
+/// host_B itself (see PppLaunch); null when links were adopted or the link restarts alone.
+/// </summary>
+public sealed record StartLink(int Link, string? Generation = null);
 /// <summary>Stop the link's whole pppd chain and stay idle; answered with <see cref="LinkStopped"/>.</summary>
 public sealed record StopLink(int Link);
 /// <summary>Explicit restart of one link, the way out of <see cref="LinkPhase.Parked"/>.</summary>
@@ -40,7 +43,16 @@ public sealed record LinkAdopted(string Bundle, int Link, int Pid, string? Inter
 public sealed record LinkStarting(string Bundle, int Link, int Pid, DateTimeOffset At) : IBundleEvent;
 public sealed record LinkUp(string Bundle, int Link, int Pid, string Interface, DateTimeOffset At) : IBundleEvent;
 /// <summary>The link's chain is gone or going; <paramref name="Permanent"/>: retrying cannot help.</summary>
-public sealed record LinkDown(string Bundle, int Link, string Reason, bool Permanent, DateTimeOffset At) : IBundleEvent;
+public sealed record LinkDown(string Bundle, int Link, string Reason, bool Permanent, DateTimeOffset At) : IBundleEvent
+{
+    /// <summary>What kind of cause (auth-refused, connection-refused, slirp-attach, hangup, ...): one of FailureClass.All.</summary>
+    public string Class { get; init; } = FailureClass.Other;
+}
+/// <summary>
+/// host_B's own words for a link's last failure (the remote side's error file), read after a failure whose local
+/// words only said that the remote command ended.
+/// </summary>
+public sealed record LinkDiagnosed(string Bundle, int Link, string Reason, bool Permanent, string Class, DateTimeOffset At) : IBundleEvent;
 /// <summary>The link will not be retried until a configuration change or <see cref="RestartLink"/>.</summary>
 public sealed record LinkParked(string Bundle, int Link, string Reason, DateTimeOffset At) : IBundleEvent;
 public sealed record LinkStopped(string Bundle, int Link, DateTimeOffset At) : IBundleEvent;

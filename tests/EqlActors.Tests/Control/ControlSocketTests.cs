@@ -220,4 +220,21 @@ public sealed class ControlSocketTests
         Assert.False(File.Exists(h.SocketPath));
         Assert.Equal(2, h.Cli("start", "--simulated", "--timeout", "soon").Code);
     }
+
+    [Fact]
+    public async Task Status_of_a_daemon_that_does_not_answer_says_so_and_exits_1_instead_of_hanging()
+    {
+        using var h = new DaemonHarness();
+        Directory.CreateDirectory(Path.GetDirectoryName(h.SocketPath)!);
+        // A "daemon" that accepts and never answers: as one stopped with SIGSTOP after its socket was made.
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(h.SocketPath));
+        File.SetUnixFileMode(h.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        listener.Listen();
+        var accepted = listener.AcceptAsync();
+        var status = await Task.Run(() => h.Cli("status"));
+        Assert.True(status.Code == 1, status.ToString());
+        Assert.Contains("did not answer within 5 s", status.Stderr);
+        (await accepted).Dispose();
+    }
 }

@@ -98,10 +98,11 @@ public sealed class PppCommandLineTests : IDisposable
 
         var received = RunThroughShell(pty);
 
-        Assert.Equal(PppCommandLine.SshArgv(config.Remote, 2).Skip(1), received);
+        Assert.Equal(PppCommandLine.SshArgv(config, 2).Skip(1), received);
         Assert.False(File.Exists(_canary), "a hostile value ran a command");
-        // The last word is host_B's command line: its shell must see exactly slirp, -l, 2.
-        Assert.Equal([Canary(value) + "bin/slirp", "-l", "2"], ShellWords(received[^1]));
+        // The last word is host_B's command line: its shell must see exactly the wrapper and its arguments.
+        Assert.Equal(["sh", "-c", Host.Remote.RemoteScripts.LinkWrapper, "sh", Canary(value) + "bin/slirp", "2", "1500", "",
+            Host.Remote.RemoteScripts.AnchoredPattern(Canary(value) + "bin/slirp"), ""], ShellWords(received[^1]));
         Assert.False(File.Exists(_canary), "a hostile value ran a command on host_B's shell");
         // Destination after "--", user via -l: a leading '-' cannot become an option.
         Assert.Equal(["-l", Canary(value) + "user", "-p", "2222", "--", Canary(value) + "host"], received[^7..^1]);
@@ -109,11 +110,15 @@ public sealed class PppCommandLineTests : IDisposable
 
     [Theory]
     [MemberData(nameof(HostileValues))]
-    public void Tcp_attach_form_carries_the_password_as_one_word(string value)
+    public void Tcp_attach_form_keeps_the_password_off_every_command_line(string value)
     {
-        var config = Config(value, SlirpAttach.Tcp, jumps: 0);
-        var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(3, config)));
-        Assert.Equal([Canary(value) + "bin/slirp", "-l", $"3,127.0.0.1:9999,{Canary(value)}pw"], ShellWords(received[^1]));
+        var config = Config(value, SlirpAttach.Tcp, jumps: 0) is var c ? c with { Remote = c.Remote with { TcpPassword = "s3cret-" + value } } : null!;
+        var pty = PppCommandLine.PtyCommand(new PppLaunch(3, config));
+        Assert.DoesNotContain("s3cret-", pty);
+        Assert.DoesNotContain("s3cret-", string.Join(" ", PppCommandLine.PppdArgv(new PppLaunch(3, config))));
+        var received = RunThroughShell(pty);
+        Assert.Equal([Canary(value) + "bin/slirp", "3", "1500", "", Host.Remote.RemoteScripts.AnchoredPattern(Canary(value) + "bin/slirp"), "9999"],
+            ShellWords(received[^1])[4..]);
         Assert.DoesNotContain(received, w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
         Assert.False(File.Exists(_canary));
     }
@@ -131,17 +136,17 @@ public sealed class PppCommandLineTests : IDisposable
         var hop1 = RunThroughShell("exec " + ExpandLikeSsh(proxy, r.Account.Host, r.Account.Port));
         var expectedCommon = new[]
         {
-            "-i", PppCommandLine.EscapePercent(r.IdentityFile), "-o", "IdentitiesOnly=yes",
+            "-o", "LogLevel=ERROR", "-i", PppCommandLine.EscapePercent(r.IdentityFile), "-o", "IdentitiesOnly=yes",
             "-o", "UserKnownHostsFile=" + PppCommandLine.ConfigWord(PppCommandLine.EscapePercent(r.KnownHostsFile)),
             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
         };
-        Assert.Equal(["-q", "-T", .. expectedCommon], hop1[..12]);
+        Assert.Equal(["-T", .. expectedCommon], hop1[..13]);
         Assert.Equal(["-W", $"[{r.Account.Host}]:2222", "-l", r.JumpHosts[1].User, "-p", "23", "--", r.JumpHosts[1].Host], hop1[^8..]);
 
         // The last jump's ssh expands its own ProxyCommand for itself: that one reaches the first jump.
         var inner = hop1.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
         var hop0 = RunThroughShell("exec " + ExpandLikeSsh(inner, r.JumpHosts[1].Host, 23));
-        Assert.Equal(["-q", "-T", .. expectedCommon], hop0[..12]);
+        Assert.Equal(["-T", .. expectedCommon], hop0[..13]);
         Assert.Equal(["-W", $"[{r.JumpHosts[1].Host}]:23", "-l", r.JumpHosts[0].User, "-p", "22", "--", r.JumpHosts[0].Host], hop0[^8..]);
         Assert.DoesNotContain(hop0, w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
         Assert.False(File.Exists(_canary));
@@ -164,7 +169,7 @@ public sealed class PppCommandLineTests : IDisposable
         Assert.Equal(
             ["nodetach", "unit", "1", "linkname", "eqlactors-1", "local", "10.0.2.15:10.0.2.2", "mtu", "1400", "mru", "1400",
              "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute", "idle", "0",
-             "lcp-echo-interval", "5", "lcp-echo-failure", "3", "debug", "pty"],
+             "lcp-echo-interval", "1", "lcp-echo-failure", "3", "debug", "pty"],
             argv.Skip(1).SkipLast(1));
         Assert.DoesNotContain("updetach", argv);
         Assert.Equal("/var/run/ppp-eqlactors-1.pid", PppCommandLine.PidFile("/var/run", config.Ppp, 1));

@@ -118,6 +118,10 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         var tcp = config with { Remote = config.Remote with { Attach = SlirpAttach.Tcp, TcpPort = 9999, TcpPassword = "s3cret" } };
         await new SshRemoteHost(tcp).WriteRcFilesAsync([0]);
         Assert.Equal("socket 9999,s3cret\nmtu 1400\nmru 1400\n", File.ReadAllText(Path.Combine(sshd.Home, ".slirprc")));
+        // The links' remote side reads the password from here (RemoteScripts.LinkWrapper); it came over stdin.
+        Assert.Equal("s3cret", File.ReadAllText(Path.Combine(sshd.Home, ".eqlactors/attach-password")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(sshd.Home, ".eqlactors/attach-password")));
+        Assert.DoesNotContain("s3cret", sshd.Target.Log);
         Assert.Empty(Directory.GetFiles(sshd.Home, "*eqlactors-*"));
         var owner = new FileInfo(Path.Combine(sshd.Home, ".slirprc")).UnixFileMode;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, owner);

@@ -26,7 +26,7 @@ RUNDIR=/run/eqlactors                  # a small folder of its own: the generic 
 CONFIG=$RUNDIR/config.json
 DAEMON_PID=""
 RESTART_SHARES=[]
-declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=()
+declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=() FAULT_REASON=() FAULT_EXPECT=()
 FAULT_ORDER=()
 TRANSFERS_OK=true
 
@@ -56,6 +56,7 @@ EOF
 
 start_daemon() {
   # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
+  DAEMON_EPOCH=$(date +%s.%N)
   (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
@@ -104,10 +105,10 @@ traffic() { local what=$1 kind=${2:-initial} dl lan="-"
 # slave, eql up, a route); recover = the full state holds again (stable for SETTLE s); then a verified transfer.
 # A product faster than the 0.2 s polling shows no degradation at all: after 30 s of unbroken full state the fault
 # counts as recovered with detect = recover = 0.
-fault() { local kind=$1 what=$2 t0 prev cur td="" tr degraded=false; shift 2
+fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
   FAULT_ORDER+=("$kind")
   log "=== fault $kind: $what"
-  prev=$(signature); t0=$(now)
+  prev=$(signature); t0=$(now); e0=$(date +%s.%N)
   if ! "$@"; then FAULT_STATUS[$kind]=inject-failed; log "could not inject $kind: $(state_line)"; return 1; fi
   while :; do
     cur=$(signature)
@@ -126,7 +127,11 @@ fault() { local kind=$1 what=$2 t0 prev cur td="" tr degraded=false; shift 2
   done
   tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); [ -n "$td" ] || td=$tr
   FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
-  log "recovered after ${tr}s (product acted after ${td}s): $(state_line)"
+  # (not in the soak, which sources this file: a CLI start per fault would cost it minutes)
+  [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || FAULT_REASON[$kind]=$(fault_reason "$e0")
+  log "recovered after ${tr}s (product acted after ${td}s): $(state_line); reason shown: ${FAULT_REASON[$kind]}"
+  if [ -n "${FAULT_EXPECT[$kind]:-}" ] && [[ ${FAULT_REASON[$kind]} != *"\"class\": \"${FAULT_EXPECT[$kind]}\""* ]]; then
+    FAULT_STATUS[$kind]=wrong-reason; log "the reason shown is not of class ${FAULT_EXPECT[$kind]}"; return 1; fi
   if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
 }
 
@@ -145,6 +150,34 @@ kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   done; return 1; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
 
+# daemonReadySeconds: from the daemon's start to its control socket serving, read from its own log line (polling
+# with the CLI would cost a .NET start per poll in this slow guest and compete with the bring-up it measures)
+daemon_ready_seconds() { local line
+  line=$(grep -m1 'Control socket .* serving' "$SYSTEST_OUT/product.log" 2>/dev/null) || { echo null; return; }
+  awk -v a="$DAEMON_EPOCH" -v b="$(date -d "${line:0:23}" +%s.%N 2>/dev/null || echo x)" 'BEGIN { if (b == "x") print "null"; else printf "%.2f", b - a }'; }
+# the reason the product shows for a fault: the newest lastError (with its class) seen since EPOCH, from status --json
+fault_reason() { local i r; for i in 1 2 3; do r=$(fault_reason_once "$1"); [ "$r" != null ] && break; done; echo "$r"; }
+fault_reason_once() { "$PRODUCT" status --json --config "$CONFIG" 2>/dev/null | python3 -c '
+import json, sys
+from datetime import datetime
+t0 = float(sys.argv[1]); best = None
+try: s = json.load(sys.stdin)
+except Exception: print("null"); sys.exit(0)
+for l in s.get("links", []):
+    at, e = l.get("lastErrorAt"), l.get("lastError")
+    if not at or not e: continue
+    ts = datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+    if ts >= t0 and (best is None or ts > best[0]): best = (ts, l.get("lastErrorClass") or "", e)
+print(json.dumps({"class": best[1], "text": best[2]}) if best else "null")' "$1"; }
+# host_B's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed: its retries are refused
+hostb_sshd_down() { kill "$(cat /run/sshd_hostb.pid)" && kill_ssh_of ppp1 || return 1
+  ( sleep "$1"; /usr/sbin/sshd -f "$TOPO_SSHD_DIR/sshd_hostb.conf" -E "$SYSTEST_OUT/sshd_hostb.log" ) & }
+# the remote slirp replaced by one that prints an error and exits 1 for SECONDS, while the ssh of ppp2 is killed
+failing_slirp() { local b=/home/hostb/bin/slirp
+  cp -p "$b" "$b.good" && printf '#!/bin/sh\necho "Error: this slirp is broken on purpose" >&2\nexit 1\n' >"$b.bad" \
+    && chown hostb "$b.bad" && chmod 755 "$b.bad" && mv -f "$b.bad" "$b" && kill_ssh_of ppp2 || return 1
+  ( sleep "$1"; mv -f "$b.good" "$b" ) & }
+
 # guest/soak.sh sources this file for the set-up, the kernel checks and the fault harness above, then runs its own
 # scenario (a fault KIND may carry a #N suffix there: one per repetition)
 [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] && return 0
@@ -161,6 +194,7 @@ tb=$(now)
 start_daemon
 wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql, tcp_reordering=127" stable_full_state \
   || { log "bring-up failed: $(state_line)"; tail -n 40 "$SYSTEST_OUT/product.log" >&2 || true; }
+DAEMON_READY=$(daemon_ready_seconds); log "daemon ready (control socket serving) ${DAEMON_READY}s after its start"
 if [ -n "$STABLE_SINCE" ]; then
   BRING_UP=$(awk -v a="$tb" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); log "bring-up complete after ${BRING_UP}s: $(state_line)"; routes | sed 's/^/     /' >&2
   b=$(counters); dl=$(fetch_check) || TRANSFERS_OK=false
@@ -204,6 +238,10 @@ if [ -n "$STABLE_SINCE" ]; then
   run_fault slirp-kill "SIGTERM to the remote main slirp (unit 0's: every link drops)" kill_main_slirp
   run_fault unit-slirp-kill "SIGKILL to unit 2's own slirp -l 2 on host_B (ppp2 drops, its unit is re-attached)" kill_unit_slirp 2
   run_fault ssh-kill "SIGTERM to the ssh client of ppp2" kill_ssh_of ppp2
+  FAULT_EXPECT[hostb-sshd-down]=connection-refused
+  run_fault hostb-sshd-down "host_B's sshd down for 60 s, the ssh of ppp1 killed" hostb_sshd_down 60
+  FAULT_EXPECT[failing-slirp]=remote-command
+  run_fault failing-slirp "the remote slirp replaced by one that fails for 20 s, the ssh of ppp2 killed" failing_slirp 20
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
@@ -242,6 +280,7 @@ else
   BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false; STALL=null
 fi
 
+DAEMON_READY=${DAEMON_READY:-null}
 # final SIGTERM: nothing may be left
 log "=== final SIGTERM to the daemon (pid $DAEMON_PID)"
 ts=$(now); CLEAN=false
@@ -262,12 +301,12 @@ faults_json="" times_json="" all_recovered=true
 for k in "${FAULT_ORDER[@]}"; do
   faults_json+="${faults_json:+,}\"$k\":\"${FAULT_STATUS[$k]:-unknown}\""
   [ "${FAULT_STATUS[$k]:-}" = recovered ] || all_recovered=false
-  [ -n "${FAULT_RECOVER[$k]:-}" ] && times_json+="${times_json:+,}\"$k\":{\"detect\":${FAULT_DETECT[$k]},\"recover\":${FAULT_RECOVER[$k]}}"
+  [ -n "${FAULT_RECOVER[$k]:-}" ] && times_json+="${times_json:+,}\"$k\":{\"detect\":${FAULT_DETECT[$k]},\"recover\":${FAULT_RECOVER[$k]},\"reason\":${FAULT_REASON[$k]:-null}}"
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
-  "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$BRING_UP" "$detect" "$recover" \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
+  "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
   "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$times_json" \
   "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
