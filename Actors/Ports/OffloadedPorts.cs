@@ -90,6 +90,9 @@ public static class OffloadedPorts
         public Task<int> KillStaleSlirpAsync(CancellationToken ct = default) => t.Run(() => inner.KillStaleSlirpAsync(ct));
         public Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default) => t.Run(() => inner.WriteRcFilesAsync(links, ct));
         public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => t.Run(() => inner.ProbeSlirpAsync(ct));
+        // The interface's defaults would bypass the inner adapter's own (a probe that attaches, no diagnosis): forward them.
+        public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => t.Run(() => inner.ProbeSlirpWithoutAttachingAsync(ct));
+        public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => t.Run(() => inner.ReadLinkErrorAsync(link, ct));
         // One ssh connection for all three, as the inner adapter may do it (its own PrepareAsync).
         public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) => t.Run(() => inner.PrepareAsync(links, killStale, ct));
     }

@@ -60,12 +60,14 @@ public class PortThreadTests : TestKit
 
         bundle.Tell(new StartBundle());
         await AwaitConditionAsync(async () => (await bundle.Ask<BundleStatus>(new GetBundleStatus())).Ready, TimeSpan.FromSeconds(60));
+        // The links prepare host_B themselves; the remote is asked about its slirp once the bundle is ready.
+        AwaitCondition(() => calls.Cast<Call>().Any(c => c.Name == "IRemoteHost.ProbeSlirpWithoutAttachingAsync"), TimeSpan.FromSeconds(60));
         var stopped = await bundle.Ask<BundleStopped>(new StopBundle(), TimeSpan.FromSeconds(60));
 
         Assert.Empty(stopped.LinksNotStopped);
         var all = calls.Cast<Call>().ToList();
         // Every kind of effect happened: starting, reading, enslaving, routing, the remote, stopping.
-        foreach (var name in new[] { "IPppProcesses.StartAsync", "IPppProcesses.StopAsync", "INetworkLinks.GetAsync", "IEqlDriver.EnslaveAsync", "IRoutes.AddAsync", "IRemoteHost.PrepareAsync" })
+        foreach (var name in new[] { "IPppProcesses.StartAsync", "IPppProcesses.StopAsync", "INetworkLinks.GetAsync", "IEqlDriver.EnslaveAsync", "IRoutes.AddAsync", "IRemoteHost.ProbeSlirpWithoutAttachingAsync" })
             Assert.Contains(all, c => c.Name == name);
         Assert.All(all, c => Assert.True(c.Thread?.StartsWith(PortThreads.ThreadNamePrefix) == true && !c.PoolThread, $"{c.Name} ran on {c.Thread ?? "an unnamed thread"} (pool: {c.PoolThread})"));
     }
@@ -75,7 +77,7 @@ public class PortThreadTests : TestKit
     {
         var ports = LinuxSystem.Create(new BundleConfig());
 
-        foreach (var port in new object[] { ports.Ppp, ports.Links, ports.Eql, ports.Routes, ports.Sysctl, ports.Remote })
+        foreach (var port in new object[] { ports.Ppp, ports.Links, ports.Eql, ports.Routes, ports.Sysctl, ports.Remote, ports.Probe! })
             Assert.Equal(typeof(OffloadedPorts), port.GetType().DeclaringType);
         (ports.Ppp as IDisposable)?.Dispose();
         (ports.Links as IDisposable)?.Dispose();
