@@ -123,7 +123,7 @@ public sealed class LinkActor : PortActor
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
             _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
             EnterStarting(process);
-        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }, FailureClass.LocalSetup));
+        }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }, FailureClass.StartFailed));
     }
 
     private void HandleOutput()
@@ -163,7 +163,7 @@ public sealed class LinkActor : PortActor
             // An event is only a hint that something changed: it may be late or overtaken by a newer one.
             Receive<InterfaceChanged>(m => m.Change.Name == _interface, _ => CheckInterface());
             Receive<UpTimedOut>(m => m.Pid == _process?.Pid, _ =>
-                Fail(Explain($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false, FailureClass.Other)));
+                Fail(Explain($"the link did not come up within {_ctx.Config.Supervision.LinkUpTimeout.TotalSeconds:0} s", false, FailureClass.UpTimeout)));
             Receive<ReconcileTick>(_ => CheckInterface());
             HandleOutput();
             HandleExit();
@@ -223,8 +223,8 @@ public sealed class LinkActor : PortActor
         {
             if (ifname != _interface || _phase != LinkPhase.Up) return;
             if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
-            else Fail(Explain(reason, false, FailureClass.Other));
-        }, ex => Fail(Explain(reason, false, FailureClass.Other)));
+            else Fail(Explain(reason, false, FailureClass.InterfaceDown));
+        }, ex => Fail(Explain(reason, false, FailureClass.InterfaceDown)));
     }
 
     private void HandleExit()
