@@ -30,13 +30,15 @@ nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]
 sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files
   st=$(awk '/^(VmRSS|RssAnon|RssFile|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
   # fds by kind: one ls for the whole table (a fork costs milliseconds here)
-  fds=$(ls -l "/proc/$pid/fd" 2>/dev/null | awk 'NR > 1 { t = $NF; k = t ~ /^socket:/ ? "socket" : t ~ /^pipe:/ ? "pipe" : t ~ /^anon_inode:/ ? "anon" : "file"; c[k]++; n++ }
+  # `|| true` inside: an fd or a file that goes away while it is listed makes ls/find exit 1, which pipefail and
+  # set -e would turn into the end of the whole soak (seen after 8 faults).
+  fds=$({ ls -l "/proc/$pid/fd" 2>/dev/null || true; } | awk 'NR > 1 { t = $NF; k = t ~ /^socket:/ ? "socket" : t ~ /^pipe:/ ? "pipe" : t ~ /^anon_inode:/ ? "anon" : "file"; c[k]++; n++ }
     END { printf "\"fds\":%d,\"fdSocket\":%d,\"fdPipe\":%d,\"fdAnon\":%d,\"fdFile\":%d", n, c["socket"], c["pipe"], c["anon"], c["file"] }')
   read -r zd zall all_procs < <(cat /proc/[0-9]*/stat 2>/dev/null | awk -v d="$pid" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); n++; if (f[1] == "Z") { z++; if (f[2] == d) zd++ } }
     END { printf "%d %d %d\n", zd, z, n }')
   hostb_procs=$(pgrep -c -u hostb || true); slirps=$(pgrep -c -u hostb -x slirp || true)
   ssh=$(pgrep -c -x ssh || true); pppd=$(pgrep -c -x pppd || true)
-  run_files=$(find /run -xdev \( -type f -o -type s \) 2>/dev/null | wc -l); tmp_files=$(find /tmp -xdev -type f 2>/dev/null | wc -l)
+  run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
   printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d}\n' \
     "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" >>"$SAMPLES"
   log "sample after $n faults: $(tail -n 1 "$SAMPLES")"
