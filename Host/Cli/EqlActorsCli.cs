@@ -87,9 +87,9 @@ public static class EqlActorsCli
         {
             var token = m.Groups[1].Value;
             if (token.StartsWith('-')) return $"unknown option {Configuration.ConfigError.Quote(token)}";
-            var near = command.Subcommands.Select(c => c.Name).OrderBy(n => Distance(n, token)).FirstOrDefault();
+            var near = command.Subcommands.Select(c => c.Name).OrderBy(n => Configuration.EditDistance.Between(n, token)).FirstOrDefault();
             return command.Subcommands.Count == 0 ? $"unexpected argument {Configuration.ConfigError.Quote(token)}"
-                : $"unknown command {Configuration.ConfigError.Quote(token)}" + (near is not null && Distance(near, token) <= 2 ? $"; did you mean {near}?" : "");
+                : $"unknown command {Configuration.ConfigError.Quote(token)}" + (near is not null && Configuration.EditDistance.Between(near, token) <= 2 ? $"; did you mean {near}?" : "");
         }
         return message.TrimEnd('.');
     }
@@ -103,19 +103,6 @@ public static class EqlActorsCli
         _ => "another kind of value",
     };
 
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1); // "stauts"
-            }
-        return d[a.Length, b.Length];
-    }
 
     public static string Version =>
         typeof(EqlActorsCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion

@@ -350,7 +350,7 @@ public static class ConfigLoader
 
         private string? Suggest(string path)
         {
-            var best = KnownKeys.Select(k => (Key: k, Distance: Distance(k.ToLowerInvariant(), path.ToLowerInvariant())))
+            var best = KnownKeys.Select(k => (Key: k, Distance: EditDistance.Between(k.ToLowerInvariant(), path.ToLowerInvariant())))
                 .OrderBy(x => x.Distance).First();
             if (best.Distance <= Math.Max(2, path.Length / 5)) return best.Key;
             var leaf = path[(path.LastIndexOf('.') + 1)..];
@@ -358,15 +358,5 @@ public static class ConfigLoader
             return sameLeaf.Count > 0 ? string.Join(" or ", sameLeaf) : null;
         }
 
-        private static int Distance(string a, string b)
-        {
-            var d = new int[a.Length + 1, b.Length + 1];
-            for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-            for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-            for (var i = 1; i <= a.Length; i++)
-                for (var j = 1; j <= b.Length; j++)
-                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            return d[a.Length, b.Length];
-        }
     }
 }

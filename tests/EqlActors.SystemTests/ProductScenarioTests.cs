@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -18,44 +16,7 @@ public class ProductScenarioTests(ITestOutputHelper output)
     [Fact]
     public async Task The_product_brings_up_heals_every_fault_balances_uploads_and_tears_down_clean_in_the_guest()
     {
-        var root = RepoRoot();
-        var script = Path.Combine(root, "tests", "system", "run");
-        Assert.True(File.Exists(script), $"no {script}");
-
-        var psi = new ProcessStartInfo(script) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("--product");
-        using var process = new Process { StartInfo = psi };
-        var lastLine = "";
-        var gate = new object();
-        void Line(string? line, bool stdout)
-        {
-            if (line is null) return;
-            lock (gate)
-            {
-                if (stdout && line.TrimStart().StartsWith('{')) lastLine = line;
-                try { output.WriteLine(line); } catch (InvalidOperationException) { } // after the test ended
-            }
-        }
-        process.OutputDataReceived += (_, e) => Line(e.Data, true);
-        process.ErrorDataReceived += (_, e) => Line(e.Data, false);
-        Assert.True(process.Start());
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(Limit);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM: run forwards it to run-guest, which kills qemu and cleans up.
-            Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
-            await process.WaitForExitAsync(CancellationToken.None);
-            Assert.Fail($"tests/system/run did not finish within {Limit}");
-        }
-        process.WaitForExit(); // flushes the output events
-
-        Assert.False(string.IsNullOrEmpty(lastLine), "tests/system/run printed no JSON summary");
+        var (lastLine, exitCode) = await SystemRun.RunAsync(output, Limit, "--product");
         using var summary = JsonDocument.Parse(lastLine);
         var s = summary.RootElement;
         Assert.False(s.TryGetProperty("error", out var error), $"tests/system/run: {error}");
@@ -80,14 +41,7 @@ public class ProductScenarioTests(ITestOutputHelper output)
             foreach (var links in new[] { "1", "2", "3" })
                 Assert.True(rates.TryGetProperty(links, out var r) && r.GetDouble() > 0, $"no {direction} throughput with {links} links");
         }
-        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(0, exitCode);
     }
 
-    /// <summary>The repository root: the first ancestor of the test assembly with EqlActors.sln.</summary>
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "EqlActors.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no EqlActors.sln above {AppContext.BaseDirectory}");
-    }
 }

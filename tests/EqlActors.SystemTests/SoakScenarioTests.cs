@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Xunit.Abstractions;
@@ -28,44 +27,7 @@ public class SoakScenarioTests(ITestOutputHelper output)
     [Fact]
     public async Task Twenty_five_real_faults_recover_and_leak_no_zombies_descriptors_or_memory()
     {
-        var root = RepoRoot();
-        var psi = new ProcessStartInfo(Path.Combine(root, "tests", "system", "run"))
-        {
-            WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in new[] { "--soak", "--faults", Faults.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
-        using var process = new Process { StartInfo = psi };
-        var lastLine = "";
-        var gate = new object();
-        void Line(string? line, bool stdout)
-        {
-            if (line is null) return;
-            lock (gate)
-            {
-                if (stdout && line.TrimStart().StartsWith('{')) lastLine = line;
-                try { output.WriteLine(line); } catch (InvalidOperationException) { } // after the test ended
-            }
-        }
-        process.OutputDataReceived += (_, e) => Line(e.Data, true);
-        process.ErrorDataReceived += (_, e) => Line(e.Data, false);
-        Assert.True(process.Start());
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(Limit);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM: run forwards it to run-guest, which kills qemu and cleans up.
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
-            kill?.WaitForExit();
-            await process.WaitForExitAsync(CancellationToken.None);
-            Assert.Fail($"tests/system/run --soak did not finish within {Limit}");
-        }
-
-        Assert.False(string.IsNullOrEmpty(lastLine), "tests/system/run --soak printed no JSON summary");
+        var (lastLine, exitCode) = await SystemRun.RunAsync(output, Limit, "--soak", "--faults", Faults.ToString(CultureInfo.InvariantCulture));
         using var summary = JsonDocument.Parse(lastLine);
         var s = summary.RootElement;
         Assert.False(s.TryGetProperty("error", out var error), $"tests/system/run --soak: {error}");
@@ -78,14 +40,7 @@ public class SoakScenarioTests(ITestOutputHelper output)
         var anon = s.GetProperty("rssAnonMiBPer100FaultsAfter8").GetDouble();
         Assert.True(anon <= 5, $"anonymous RSS grows {anon} MiB per 100 faults after the first 8");
         Assert.True(s.GetProperty("teardownClean").GetBoolean(), "something was left after the final SIGTERM");
-        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(0, exitCode);
     }
 
-    /// <summary>The repository root: the first ancestor of the test assembly with EqlActors.sln.</summary>
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "EqlActors.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no EqlActors.sln above {AppContext.BaseDirectory}");
-    }
 }
