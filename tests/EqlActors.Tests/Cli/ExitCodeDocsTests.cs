@@ -25,9 +25,9 @@ public class ExitCodeDocsTests
         var offenders = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
                         && !f.Contains($"{Path.DirectorySeparatorChar}.git") && !f.Contains($"{Path.DirectorySeparatorChar}.cache{Path.DirectorySeparatorChar}")
-                        && Path.GetExtension(f) is ".cs" or ".md" or ".sh" or ".patch" or "")
+                        && Path.GetExtension(f) is ".cs" or ".md" or ".sh" or ".patch" or ".csproj" or ".props" or ".json" or ".py" or ".service" or "")
             .Where(f => new FileInfo(f).Length < 1 << 20)
-            .Where(f => File.ReadAllText(f) is var t && (t.Contains("DESIGN" + ".md", StringComparison.Ordinal) || t.Contains("/work/" + "shared", StringComparison.Ordinal)))
+            .Where(f => File.ReadAllText(f) is var t && (t.Contains("DESIGN" + ".md", StringComparison.Ordinal) || t.Contains("/work/" + "shared", StringComparison.Ordinal) || t.Contains("../" + "shared", StringComparison.Ordinal)))
             .Select(f => Path.GetRelativePath(root, f))
             .ToList();
         Assert.Empty(offenders);
