@@ -36,13 +36,13 @@ public interface IRemoteHost
     /// The probe for a bundle whose links are (being) attached: it must not ask for units, because asking is an
     /// attach attempt that a stock slirp answers with "Unit already attached" and a 10 s attach lockout.
     /// </summary>
-    Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
+    Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default);
 
     /// <summary>
     /// host_B's words for link <paramref name="link"/>'s last attempt (what its remote side wrote on stderr:
     /// slirp's attach errors, a shell's "not found"), or null when there are none.
     /// </summary>
-    Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+    Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default);
 
     /// <summary>
     /// Before links start: probe slirp; only if it can serve <paramref name="links"/>, kill stale slirp (when

@@ -122,6 +122,10 @@ public sealed partial class SimulatedSystem
             sim._rcFiles = true;
         }, sim._gate);
 
+        // The simulated slirp counts units without attaching, and keeps no per-link error file.
+        public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
+        public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+
         public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Done(() =>
         {
             sim.ThrowIfRemoteRefuses();
