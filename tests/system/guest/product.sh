@@ -12,6 +12,9 @@
 #                                     is for real hosts; three ssh handshakes through the jump host in a TCG guest
 #                                     on a loaded host took longer, and every link failed before it reached slirp);
 #                                     supervision.linkUpTimeoutSeconds is twice it (default 120 s, the product's 60 s)
+#              SYSTEST_FAULTS  run only these parts, space-separated (default: every part): `throughput`, `stall`
+#                              and fault kinds (pppd-kill ... daemon-restart, slirp-kill-to-stock); for a short run
+#                              while working on one of them. The summary lists only what ran.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
@@ -29,6 +32,7 @@ RESTART_SHARES=[]
 declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=() FAULT_REASON=() FAULT_EXPECT=()
 FAULT_ORDER=()
 TRANSFERS_OK=true
+want() { [ -z "${SYSTEST_FAULTS:-}" ] || [[ " $SYSTEST_FAULTS " == *" $1 "* ]]; }
 
 [ -x "$PRODUCT" ] || { log "no product at $PRODUCT (publish it first, see tests/system/README.md)"; exit 3; }
 
@@ -206,6 +210,7 @@ if [ -n "$STABLE_SINCE" ]; then
   # links. For 2 and 1 the daemon is paused (SIGSTOP) and the pppd of ppp2, then ppp1, killed, so that slirp
   # really has fewer units (it spreads downloads over every unit that is up); then the daemon continues and
   # restarts them, and the shaping goes before the faults.
+  if want throughput; then
   log "=== throughput: 3, 2, 1 shaped links"
   tp_shape
   tp_both 3 || TRANSFERS_OK=false
@@ -219,8 +224,11 @@ if [ -n "$STABLE_SINCE" ]; then
   tp_unshape
   kill -CONT "$DAEMON_PID"
   wait_for "$LIMIT" "full state after the throughput phase" stable_full_state || log "no full state after the throughput phase: $(state_line)"
+  fi
   # the stall of a transfer in flight: a 4 MiB upload running while the pppd of ppp1 is killed 3 s into it;
   # the sink's longest gap between received chunks. Then the full state back before the faults.
+  STALL=null
+  if want stall; then
   log "=== in-flight upload while the pppd of ppp1 is killed"
   gapf=/tmp/stall.$$; rm -f "$gapf"; t0=$(now)
   timeout 300 python3 "$TOPO_GUEST_DIR/netio.py" send "$TOPO_PEER" "$TOPO_UPLOAD_PORT" /srv/www/blob 240 "$gapf" & up=$!
@@ -228,12 +236,13 @@ if [ -n "$STABLE_SINCE" ]; then
   if wait "$up" && [ -s "$gapf" ]; then STALL=$(cat "$gapf"); log "in-flight upload verified in $(since "$t0")s, longest stall ${STALL}s"
   else STALL=null; TRANSFERS_OK=false; log "in-flight upload FAILED"; fi
   wait_for "$LIMIT" "full state after the in-flight pppd kill" stable_full_state || log "no full state after the in-flight kill: $(state_line)"
+  fi
   ok=true
-  run_fault() { if $ok; then fault "$@" || ok=false; else FAULT_ORDER+=("$1"); FAULT_STATUS[$1]=skipped; fi; }
+  run_fault() { want "$1" || return 0; if $ok; then fault "$@" || ok=false; else FAULT_ORDER+=("$1"); FAULT_STATUS[$1]=skipped; fi; }
   run_fault pppd-kill "SIGTERM to the pppd of ppp1" kill_pppd_of ppp1
   # upload shares right after a link restart (the HOWTO script's priority 1 gave 21.7/56.6/21.7: the re-enslaved
   # slave took the traffic until it caught up)
-  if $ok; then b=$(counters); ul=$(upload_check) || TRANSFERS_OK=false; RESTART_SHARES=$(shares "$b" "$(counters)" tx)
+  if $ok && want pppd-kill; then b=$(counters); ul=$(upload_check) || TRANSFERS_OK=false; RESTART_SHARES=$(shares "$b" "$(counters)" tx)
     log "upload after the ppp1 restart: ${ul:-FAILED}s (tx shares $RESTART_SHARES)"; fi
   run_fault slirp-kill "SIGTERM to the remote main slirp (unit 0's: every link drops)" kill_main_slirp
   run_fault unit-slirp-kill "SIGKILL to unit 2's own slirp -l 2 on host_B (ppp2 drops, its unit is re-attached)" kill_unit_slirp 2
@@ -246,7 +255,8 @@ if [ -n "$STABLE_SINCE" ]; then
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
   # SIGKILL the daemon: the links must survive and be adopted by the next daemon (same pppd pids)
-  if $ok; then
+  if ! want daemon-restart; then :
+  elif $ok; then
     FAULT_ORDER+=(daemon-restart); before=$(pppd_pids); t0=$(now)
     log "=== fault daemon-restart: SIGKILL the daemon (pid $DAEMON_PID), start it again; pppd before: [$before]"
     kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
@@ -269,7 +279,8 @@ if [ -n "$STABLE_SINCE" ]; then
     fi
   else FAULT_ORDER+=(daemon-restart); FAULT_STATUS[daemon-restart]=skipped; fi
   # the same pppd kill with the stock slirp (link_down() also drops unit 0): restart the remote slirp with it first
-  if $ok; then
+  if ! want slirp-kill-to-stock && ! want pppd-kill-stock-slirp; then :
+  elif $ok; then
     topo_slirp stock
     run_fault slirp-kill-to-stock "SIGTERM to the remote main slirp, now restarted from the stock build" kill_main_slirp
     # (a unit-slirp kill with the stock build is left out: in the one run that tried it, no `slirp -l 2` process
