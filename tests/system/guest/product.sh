@@ -20,6 +20,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 # shellcheck source=SCRIPTDIR/throughput.sh
 . "$(dirname "${BASH_SOURCE[0]}")/throughput.sh"
+# shellcheck source=SCRIPTDIR/howto-baseline.sh
+. "$(dirname "${BASH_SOURCE[0]}")/howto-baseline.sh"
 
 PRODUCT=${SYSTEST_PRODUCT:-$SYSTEST_CACHE/publish/eqlactors/eqlactors}
 LIMIT=${SYSTEST_RECOVER_LIMIT:-240}
@@ -36,7 +38,9 @@ want() { [ -z "${SYSTEST_FAULTS:-}" ] || [[ " $SYSTEST_FAULTS " == *" $1 "* ]]; 
 
 [ -x "$PRODUCT" ] || { log "no product at $PRODUCT (publish it first, see tests/system/README.md)"; exit 3; }
 
-write_config() {
+write_config() { local extra=""
+  # SYSTEST_PPP_EXTRA: JSON words for ppp.extraOptions, for a diagnostic run (e.g. '"debug"': LCP/IPCP timing in product.log)
+  [ -z "${SYSTEST_PPP_EXTRA:-}" ] || extra=", \"extraOptions\": [$SYSTEST_PPP_EXTRA]"
   mkdir -p "$RUNDIR"
   cat >"$CONFIG" <<EOF
 {
@@ -50,7 +54,7 @@ write_config() {
     "knownHostsFile": "$TOPO_SSH_DIR/known_hosts",
     "connectTimeoutSeconds": ${SYSTEST_CONNECT_TIMEOUT:-60}
   },
-  "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
+  "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500$extra },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
   "routes": { "remoteLans": ["$TOPO_LAN_NET"] },
   "supervision": { "linkUpTimeoutSeconds": $((2 * ${SYSTEST_CONNECT_TIMEOUT:-60})) }
@@ -191,13 +195,34 @@ T0=$(now)
 tp_prepare_lo                                 # before any ssh connection: the throughput phase shapes them
 topo_setup fixed
 tp_files
+# ---------------------------------------------------------------- bring-up baselines (issue 10: side by side)
+# one bare pppd link and the HOWTO script's own start, in this run, before the daemon exists (guest/howto-baseline.sh)
+log "=== bring-up baselines: one bare pppd link, then the HOWTO script"
+BARE_LINK=$(bare_link_seconds); log "one bare link: pppd start -> IP up in ${BARE_LINK}s"
+HOWTO_SCRIPT=$(howto_script_seconds); log "the HOWTO script: start -> exit with every link enslaved in ${HOWTO_SCRIPT}s"
+# ----------------------------------------------------------------
 write_config
 sysctl -qw net.ipv4.tcp_reordering=3          # the kernel default: the product must set 127
 log "config: $(tr -d '\n ' <"$CONFIG")"
 tb=$(now)
 start_daemon
+# where the guest's CPU goes during the bring-up (2 vCPUs): every 0.5 s the guest time, /proc/stat's cpu line and the
+# daemon's utime + stime (clock ticks), in bringup-cpu.log; summed up once the bundle is up
+( while kill -0 "$DAEMON_PID" 2>/dev/null; do read -r c </proc/stat; d=$(cut -d' ' -f14,15 "/proc/$DAEMON_PID/stat" 2>/dev/null) || d=""
+    echo "$(now) $c | $d"; sleep 0.5; done >"$SYSTEST_OUT/bringup-cpu.log" ) & CPU_SAMPLER=$!
 wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql, tcp_reordering=127" stable_full_state \
   || { log "bring-up failed: $(state_line)"; tail -n 40 "$SYSTEST_OUT/product.log" >&2 || true; }
+kill "$CPU_SAMPLER" 2>/dev/null; wait "$CPU_SAMPLER" 2>/dev/null || true
+# which of the daemon's threads used it (name, utime + stime ticks), busiest first
+for t in /proc/"$DAEMON_PID"/task/*; do s=$(cat "$t/stat" 2>/dev/null) || continue; c=${s#*(}; c=${c%)*}; r=${s##*) }
+  read -r -a f <<<"$r"; echo "$((f[11] + f[12])) ${c// /_}"; done 2>/dev/null \
+  | awk '{ n[$2] += $1; k[$2]++ } END { for (c in n) print n[c], c, k[c] }' | sort -rn >"$SYSTEST_OUT/bringup-threads.log" || true
+# guest CPU busy % (both vCPUs) and the daemon's CPU seconds from its start to the full state
+BRING_UP_CPU=$(awk -F' [|] ' '{ split($1, a, " "); n = split($2, d, " "); busy = a[3] + a[4] + a[5] + a[8] + a[9]; tot = busy + a[6] + a[7]
+  if (NR == 1) { b0 = busy; t0 = tot } b1 = busy; t1 = tot; if (n == 2) dc = (d[1] + d[2]) / 100 }
+  END { if (NR < 2 || t1 == t0) print "null"; else printf "{\"guestBusyPercent\":%.0f,\"daemonCpuSeconds\":%.2f}", 100 * (b1 - b0) / (t1 - t0), dc }' \
+  "$SYSTEST_OUT/bringup-cpu.log" 2>/dev/null || echo null)
+log "during the bring-up: ${BRING_UP_CPU}"
 DAEMON_READY=$(daemon_ready_seconds); log "daemon ready (control socket serving) ${DAEMON_READY}s after its start"
 if [ -n "$STABLE_SINCE" ]; then
   BRING_UP=$(awk -v a="$tb" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); log "bring-up complete after ${BRING_UP}s: $(state_line)"; routes | sed 's/^/     /' >&2
@@ -317,8 +342,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
-  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$times_json" \
+  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
   "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
