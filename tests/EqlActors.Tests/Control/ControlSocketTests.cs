@@ -99,7 +99,7 @@ public sealed class ControlSocketTests
         Assert.EndsWith("EQL down (simulated)\n", down.Stdout);
 
         // The operator fixes the key, restarts link 1, then every parked link (the verbs over the same requests).
-        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Fault: ControlServer.HealAuthentication)))!.Type);
+        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Fault: nameof(EqlActors.Simulation.SimulatedCondition.AuthenticationAccepted))))!.Type);
         var one = h.Cli("restart-link", "1");
         Assert.True(one.Code == 0, one.ToString());
         Assert.Contains("link 1 restarting (it was parked)", one.Stdout);
