@@ -61,36 +61,6 @@ public sealed record ControlResponse(string Type)
 
 public sealed record DaemonInfo(int Pid, string Version, bool Simulated, string SocketPath, DateTimeOffset StartedAt);
 
-public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare)
-{
-    /// <summary>Times the link went down, by reason class (<see cref="FailureClass"/>).</summary>
-    public IReadOnlyDictionary<string, long> Failures { get; init; } = new Dictionary<string, long>();
-    public DateTimeOffset? LastChange { get; init; }
-    /// <summary>Seconds from <see cref="LastChange"/> to the status's own time.</summary>
-    public double? SecondsSinceChange { get; init; }
-    /// <summary>The interface's kernel counters (tx/rx bytes and packets), sampled every reconcile interval.</summary>
-    public LinkCounters? Counters { get; init; }
-    /// <summary>The last end-to-end probe through the link (health.enabled).</summary>
-    public ProbeResult? Probe { get; init; }
-
-    public static LinkView From(LinkStatus l, DateTimeOffset at) => new(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare)
-    {
-        Failures = l.Failures,
-        LastChange = l.LastChange,
-        SecondsSinceChange = l.LastChange is { } c ? Math.Max(0, (at - c).TotalSeconds) : null,
-        Counters = l.Counters,
-        Probe = l.Probe,
-        LastErrorAt = l.LastErrorAt,
-        LastErrorClass = l.LastErrorClass,
-    };
-
-    /// <summary>When <see cref="LastError"/> was seen.</summary>
-    public DateTimeOffset? LastErrorAt { get; init; }
-
-    /// <summary>Its kind, one of <see cref="FailureClass.All"/>: auth-refused, host-key, connection-refused, slirp-attach, hangup, lcp-echo-timeout, ...</summary>
-    public string? LastErrorClass { get; init; }
-}
-
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);
 
 public sealed record StatusView(
@@ -99,7 +69,7 @@ public sealed record StatusView(
     bool Ready,
     int Configured,
     int Enslaved,
-    IReadOnlyList<LinkView> Links,
+    IReadOnlyList<LinkStatus> Links,
     string Master,
     bool MasterUp,
     IReadOnlyList<RouteView> Routes,
@@ -118,7 +88,7 @@ public sealed record StatusView(
         s.Ready,
         configured,
         s.Links.Count(l => l.Enslaved),
-        [.. s.Links.Select(l => LinkView.From(l, s.At))],
+        s.Links,
         s.Master.Device,
         s.Master.Up,
         [.. s.Routes.Select(r => new RouteView(r.Route.Destination.ToString(), r.Route.Device, r.Route.Gateway?.ToString(), r.Present))],

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EqlActors.Ports;
+using EqlActors.Messages;
 
 namespace EqlActors.Bench;
 
