@@ -12,11 +12,11 @@ namespace EqlActors.Tests.Control;
 
 /// <summary>
 /// The control protocol's status object is the bundle's own status records (one link table, one route type), and
-/// docs/operations.md describes every field, phase and simulate-fault name they have: a field, phase or fault added
-/// in one place and not the other fails here.
+/// docs/operations.md describes every field, phase, event kind and simulate-fault name they have: one added in one
+/// place and not the other fails here.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public class StatusDocsTests
+public class ProtocolDocsTests
 {
     private static string Repo([CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
 
@@ -99,6 +99,36 @@ public class StatusDocsTests
         var read = ControlProtocol.Deserialize<StatusView>(written)!;
 
         Assert.Equal(written, ControlProtocol.Serialize(read));
+    }
+
+    /// <summary>An instance of an event record with plain values: names, numbers, empty collections.</summary>
+    private static IBundleEvent Sample(Type type)
+    {
+        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        object? Value(Type t) =>
+            t == typeof(string) ? "x"
+            : t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) ? Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(t.GetGenericArguments()))
+            : t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? Array.CreateInstance(t.GetGenericArguments()[0], 0)
+            : t == typeof(Route) ? new Route(new Cidr(IPAddress.Parse("10.0.2.0"), 24), "eql")
+            : t.IsValueType ? Activator.CreateInstance(t)
+            : null;
+        return (IBundleEvent)ctor.Invoke([.. ctor.GetParameters().Select(p => Value(p.ParameterType))]);
+    }
+
+    [Fact]
+    public void Every_bundle_event_has_a_kind_of_its_own_and_the_doc_lists_exactly_those()
+    {
+        var events = typeof(IBundleEvent).Assembly.GetTypes().Where(t => typeof(IBundleEvent).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false }).ToList();
+        var doc = Operations;
+        var kindsAt = doc.IndexOf("Kinds: ", StringComparison.Ordinal);
+        var documented = Regex.Matches(doc[kindsAt..doc.IndexOf(". A `start`", kindsAt, StringComparison.Ordinal)], "`([a-z-]+)`").Select(m => m.Groups[1].Value).ToList();
+
+        var kinds = events.ToDictionary(t => t.Name, t => BundleEventLines.Of(Sample(t)).Kind);
+
+        Assert.Contains(nameof(LinkDiagnosed), kinds.Keys);
+        Assert.All(kinds, k => Assert.Matches("^[a-z]+(-[a-z]+)+$", k.Value));
+        Assert.Equal(kinds.Count, kinds.Values.Distinct().Count());
+        Assert.Equal(kinds.Values.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
     }
 
     [Fact]
