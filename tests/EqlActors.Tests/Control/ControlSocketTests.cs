@@ -89,6 +89,14 @@ public sealed class ControlSocketTests
         var start = h.Cli("start", "--simulated");
         Assert.True(start.Code == 0, start.ToString());
 
+        // Only the names of FaultKind and SimulatedCondition: a number or a combination is not a fault's name.
+        foreach (var name in new[] { "NoSuchFault", "3", "PppdKilled,SshDropped" })
+        {
+            var refused = await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 1, Fault: name));
+            Assert.Equal("bad-request", refused!.Code);
+            Assert.All(ControlServer.SimulatedFaultNames, n => Assert.Contains(n, refused.Message));
+        }
+
         // host_B refuses our key and links 1 and 2 lose their chains: a permanent error, both are parked.
         Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 1, Fault: "AuthenticationRefused")))!.Type);
         Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 2, Fault: "AuthenticationRefused")))!.Type);
