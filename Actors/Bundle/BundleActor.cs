@@ -78,7 +78,7 @@ public sealed class BundleActor : ReceiveActor
     private readonly Dictionary<int, IActorRef> _waiting = [];
     private readonly HashSet<int> _reported = [];
     private readonly List<IActorRef> _stopRequesters = [];
-    private readonly IReadOnlyList<RouteSpec> _desiredRoutes;
+    private readonly IReadOnlyList<Route> _desiredRoutes;
     private IReadOnlyList<int> _linksNotStopped = [];
     private BundlePhase _phase = BundlePhase.Stopped;
     private bool _adoptedAny;
@@ -100,7 +100,7 @@ public sealed class BundleActor : ReceiveActor
     public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
     {
         _ctx = new BundleContext(options.Name, config, ports, Self, options.Dispatcher, options.Random ?? Random.Shared);
-        _desiredRoutes = [.. DesiredRoutes.For(config).Select(r => r.ToSpec())];
+        _desiredRoutes = DesiredRoutes.For(config);
         foreach (var link in config.EffectiveLinks) _records[link] = new LinkRecord();
         _remote = Context.ActorOf(RemoteActor.Props(_ctx), "remote");
         _eql = Context.ActorOf(EqlActor.Props(_ctx), "eql");
@@ -464,6 +464,7 @@ public sealed class BundleActor : ReceiveActor
             {
                 Failures = new Dictionary<string, long>(r.Failures),
                 LastChange = r.LastChange,
+                SecondsSinceChange = r.LastChange is { } changed ? Math.Max(0, (Now - changed).TotalSeconds) : null,
                 Counters = r.Counters,
                 Probe = r.Probe,
                 LastErrorAt = r.LastErrorAt,

@@ -50,12 +50,22 @@ public interface IRemoteHost
     /// An implementation does it over one connection where it can (each ssh connect through the jump hosts costs
     /// key exchanges).
     /// </summary>
-    async Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
+    Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default);
+}
+
+/// <summary>
+/// <see cref="IRemoteHost.PrepareAsync"/> as three separate calls on the port, for adapters where a call costs no
+/// connection (the simulated host_B, the benchmarks' stand-in). An adapter says so explicitly: a wrapper that
+/// forgets PrepareAsync fails to compile instead of silently bypassing its inner adapter's one-connection version.
+/// </summary>
+public static class RemotePreparation
+{
+    public static async Task<(SlirpProbe Probe, int Killed)> InStepsAsync(IRemoteHost remote, IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
     {
-        var probe = await ProbeSlirpAsync(ct).ConfigureAwait(false);
+        var probe = await remote.ProbeSlirpAsync(ct).ConfigureAwait(false);
         if (!probe.CanServe(links)) return (probe, 0);
-        var killed = killStale ? await KillStaleSlirpAsync(ct).ConfigureAwait(false) : 0;
-        await WriteRcFilesAsync(links, ct).ConfigureAwait(false);
+        var killed = killStale ? await remote.KillStaleSlirpAsync(ct).ConfigureAwait(false) : 0;
+        await remote.WriteRcFilesAsync(links, ct).ConfigureAwait(false);
         return (probe, killed);
     }
 }

@@ -1,3 +1,5 @@
+using EqlActors.Messages;
+
 namespace EqlActors.Ports;
 
 /// <summary>

@@ -49,6 +49,4 @@ public static class DesiredRoutes
         }
         return true;
     }
-
-    public static RouteSpec ToSpec(this Route route) => new(route.Destination, route.Device, route.Gateway);
 }

@@ -115,10 +115,10 @@ public sealed class RouteActor : PortActor
             {
                 var restored = !_everPresent.Add(route);
                 _log.Info("Route {Route} {Action}", route, restored ? "restored" : "added");
-                _ctx.Bundle.Tell(new RouteAdded(_ctx.Name, route.ToSpec(), restored, Now));
+                _ctx.Bundle.Tell(new RouteAdded(_ctx.Name, route, restored, Now));
             }
             foreach (var route in pass.Present) _everPresent.Add(route);
-            _ctx.Bundle.Tell(new RoutesObserved([.. pass.Present.Select(r => r.ToSpec())], [.. pass.Missing.Select(r => r.ToSpec())], pass.Sysctl));
+            _ctx.Bundle.Tell(new RoutesObserved(pass.Present, pass.Missing, pass.Sysctl));
         }, ex => _log.Warning("Reconciling routes failed: {Reason}", ex.Message));
     }
 
@@ -155,7 +155,7 @@ public sealed class RouteActor : PortActor
             _log.Info("Removed {Count} routes", removed);
             _sysctlOriginal = null;
             _everPresent.Clear();
-            _ctx.Bundle.Tell(new RoutesObserved([], [.. desired.Select(r => r.ToSpec())], null));
+            _ctx.Bundle.Tell(new RoutesObserved([], desired, null));
             requester.Tell(new RoutesStopped(removed));
         }, ex =>
         {

@@ -34,3 +34,22 @@ public enum FaultKind
     /// <summary>host_B refuses our key: permanent until the configuration is fixed and the link explicitly restarted.</summary>
     AuthenticationRefused,
 }
+
+/// <summary>
+/// Conditions only the daemon's <c>simulate-fault</c> request sets, on top of <see cref="FaultKind"/> (the runner
+/// never draws them): the operator's fix, and the faults of the health probe and watchdog tests. Applied by
+/// <see cref="SimulatedSystem.Apply"/>; the request accepts exactly the names of both enums.
+/// </summary>
+public enum SimulatedCondition
+{
+    /// <summary>The operator's fix for <see cref="FaultKind.AuthenticationRefused"/>: host_B takes the key again.</summary>
+    AuthenticationAccepted,
+    /// <summary>The link keeps passing LCP (pppd sees nothing wrong) but drops everything else.</summary>
+    LinkDropsTraffic,
+    /// <summary>host_B can no longer reach its LAN (the remote LAN probe fails).</summary>
+    RemoteLanUnreachable,
+    /// <summary>host_B reaches its LAN again.</summary>
+    RemoteLanReachable,
+    /// <summary>The eql actor's next kernel query never returns, for good: the watchdog must stop.</summary>
+    WedgeActors,
+}

@@ -43,6 +43,28 @@ public sealed partial class SimulatedSystem
         _ => false,
     };
 
+    /// <summary>Sets <paramref name="condition"/>; returns what now holds, in words, or null when it cannot be set now.</summary>
+    public string? Apply(SimulatedCondition condition, int link)
+    {
+        switch (condition)
+        {
+            case SimulatedCondition.AuthenticationAccepted:
+                AcceptAuthentication();
+                return "host_B accepts the key again";
+            case SimulatedCondition.LinkDropsTraffic:
+                return DropLinkTraffic(link) ? $"link {link} drops all but LCP" : null;
+            case SimulatedCondition.RemoteLanUnreachable or SimulatedCondition.RemoteLanReachable:
+                var unreachable = condition == SimulatedCondition.RemoteLanUnreachable;
+                SetRemoteLanUnreachable(unreachable);
+                return unreachable ? "host_B cannot reach its LAN" : "host_B reaches its LAN again";
+            case SimulatedCondition.WedgeActors:
+                Wedge();
+                return "the eql actor's next kernel query never returns";
+            default:
+                return null;
+        }
+    }
+
     /// <summary>Whether the fault concerns one link (the others hit host_B, eql or the routing table as a whole).</summary>
     public static bool HitsOneLink(FaultKind kind) => kind is not (FaultKind.RemoteSlirpKilled or FaultKind.RouteDeleted or FaultKind.EqlMasterDown or FaultKind.EqlModuleUnloaded or FaultKind.RemoteUnreachable);
 

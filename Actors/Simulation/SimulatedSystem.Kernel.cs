@@ -1,6 +1,7 @@
 using System.Net;
 using EqlActors.Configuration;
 using EqlActors.Ports;
+using EqlActors.Messages;
 
 namespace EqlActors.Simulation;
 

@@ -125,6 +125,8 @@ public sealed partial class SimulatedSystem
         // The simulated slirp counts units without attaching, and keeps no per-link error file.
         public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
         public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+        public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) =>
+            RemotePreparation.InStepsAsync(this, links, killStale, ct);
 
         public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Done(() =>
         {

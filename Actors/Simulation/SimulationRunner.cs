@@ -258,33 +258,8 @@ public sealed class SimulationRunner(SimulationRun run, Action<string>? timeline
                 break;
         }
         if (timeline is null) return;
-        Say(e.At, $"{e.Bundle}: {Describe(e)}");
+        Say(e.At, $"{e.Bundle}: {BundleEventLines.Of(e).Text}");
     }
-
-    private static string Describe(IBundleEvent e) => e switch
-    {
-        BundleStarting => "starting",
-        RemotePrepared r => $"host_B prepared ({r.StaleKilled} stale slirp processes killed, rc files written)",
-        RemotePreparationFailed r => $"preparing host_B failed: {r.Reason}",
-        LinkAdopted l => $"link {l.Link} adopted pppd {l.Pid}",
-        LinkStarting l => $"link {l.Link} starting (pppd {l.Pid})",
-        LinkUp l => $"link {l.Link} up on {l.Interface}",
-        LinkDown l => $"link {l.Link} down{(l.Permanent ? " (permanent)" : "")}: {l.Reason}",
-        LinkParked l => $"link {l.Link} parked: {l.Reason}",
-        EqlMasterUp m => m.Restored ? $"{m.Device} master restored" : $"{m.Device} master up",
-        EqlMasterLost m => $"{m.Device} master lost: {m.Reason}",
-        SlaveEnslaved s => $"link {s.Link} ({s.Interface}) enslaved, priority {s.Priority}",
-        UploadImbalanced u => $"upload imbalanced: {string.Join(" ", u.Shares.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value:P1}"))}",
-        UploadRebalanced u => $"re-enslaved {u.Slaves} slaves",
-        RouteAdded r => $"route {r.Route} {(r.Restored ? "restored" : "added")}",
-        SysctlSet s => $"{s.Key} = {s.Value}",
-        BundleReady => "READY: every link enslaved, every route present",
-        BundleDegraded d => $"degraded: {d.Reason}",
-        BundleStopped => "stopped",
-        LinkStopped l => $"link {l.Link} stopped",
-        SlaveReleased s => $"link {s.Link} ({s.Interface}) released",
-        _ => e.GetType().Name,
-    };
 
     private void Say(DateTimeOffset at, string text)
     {

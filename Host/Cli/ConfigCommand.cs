@@ -90,7 +90,7 @@ public static class ConfigCommand
                 .OrderBy(m => m.Line); // stable: a line's notes, then its problems
             foreach (var (line, message) in lines) error.WriteLine($"eqlactors: import-rc: {name}:{line}: {message}");
             if (import.Json is not null) output.Write(import.Json);
-            if (import.ExitCode == 1)
+            if (import.ExitCode == ExitCodes.Failed)
                 error.WriteLine("eqlactors: import-rc: the JSON above is valid but incomplete: review the lines reported as not imported");
             return import.ExitCode;
         });

@@ -17,7 +17,7 @@ public sealed record RcMessage(int Line, string Message)
 /// </summary>
 public sealed record RcImport(string? Json, IReadOnlyList<RcMessage> Notes, IReadOnlyList<RcMessage> Problems, IReadOnlyList<RcMessage> Errors)
 {
-    public int ExitCode => Errors.Count > 0 ? 2 : Problems.Count > 0 ? 1 : 0;
+    public int ExitCode => Errors.Count > 0 ? Cli.ExitCodes.Usage : Problems.Count > 0 ? Cli.ExitCodes.Failed : Cli.ExitCodes.Ok;
 }
 
 /// <summary>

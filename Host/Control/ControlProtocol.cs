@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EqlActors.Messages;
@@ -61,36 +60,6 @@ public sealed record ControlResponse(string Type)
 
 public sealed record DaemonInfo(int Pid, string Version, bool Simulated, string SocketPath, DateTimeOffset StartedAt);
 
-public sealed record LinkView(int Link, LinkPhase Phase, int? Pid, string? Interface, bool Enslaved, int Restarts, string? LastError, long TxBytes, double? UploadShare)
-{
-    /// <summary>Times the link went down, by reason class (<see cref="FailureClass"/>).</summary>
-    public IReadOnlyDictionary<string, long> Failures { get; init; } = new Dictionary<string, long>();
-    public DateTimeOffset? LastChange { get; init; }
-    /// <summary>Seconds from <see cref="LastChange"/> to the status's own time.</summary>
-    public double? SecondsSinceChange { get; init; }
-    /// <summary>The interface's kernel counters (tx/rx bytes and packets), sampled every reconcile interval.</summary>
-    public LinkCounters? Counters { get; init; }
-    /// <summary>The last end-to-end probe through the link (health.enabled).</summary>
-    public ProbeResult? Probe { get; init; }
-
-    public static LinkView From(LinkStatus l, DateTimeOffset at) => new(l.Link, l.Phase, l.Pid, l.Interface, l.Enslaved, l.Restarts, l.LastError, l.TxBytes, l.UploadShare)
-    {
-        Failures = l.Failures,
-        LastChange = l.LastChange,
-        SecondsSinceChange = l.LastChange is { } c ? Math.Max(0, (at - c).TotalSeconds) : null,
-        Counters = l.Counters,
-        Probe = l.Probe,
-        LastErrorAt = l.LastErrorAt,
-        LastErrorClass = l.LastErrorClass,
-    };
-
-    /// <summary>When <see cref="LastError"/> was seen.</summary>
-    public DateTimeOffset? LastErrorAt { get; init; }
-
-    /// <summary>Its kind, one of <see cref="FailureClass.All"/>: auth-refused, host-key, connection-refused, slirp-attach, hangup, lcp-echo-timeout, ...</summary>
-    public string? LastErrorClass { get; init; }
-}
-
 public sealed record RouteView(string Destination, string Device, string? Gateway, bool Present);
 
 public sealed record StatusView(
@@ -99,7 +68,7 @@ public sealed record StatusView(
     bool Ready,
     int Configured,
     int Enslaved,
-    IReadOnlyList<LinkView> Links,
+    IReadOnlyList<LinkStatus> Links,
     string Master,
     bool MasterUp,
     IReadOnlyList<RouteView> Routes,
@@ -118,7 +87,7 @@ public sealed record StatusView(
         s.Ready,
         configured,
         s.Links.Count(l => l.Enslaved),
-        [.. s.Links.Select(l => LinkView.From(l, s.At))],
+        s.Links,
         s.Master.Device,
         s.Master.Up,
         [.. s.Routes.Select(r => new RouteView(r.Route.Destination.ToString(), r.Route.Device, r.Route.Gateway?.ToString(), r.Present))],
@@ -132,36 +101,11 @@ public sealed record StatusView(
 /// <summary>A bundle event as one JSON object: its kind, the link it concerns (if any) and one human line.</summary>
 public sealed record EventView(string Kind, int? Link, string? Interface, string Text, DateTimeOffset At)
 {
-    public static EventView From(IBundleEvent e) => e switch
+    public static EventView From(IBundleEvent e)
     {
-        BundleStarting x => new("bundle-starting", null, null, "bundle starting", x.At),
-        RemotePrepared x => new("remote-prepared", null, null, $"host_B prepared ({x.StaleKilled} stale slirp killed)", x.At),
-        RemotePreparationFailed x => new("remote-preparation-failed", null, null, $"host_B preparation failed{(x.Permanent ? " (permanent)" : "")}: {x.Reason}", x.At),
-        LinkAdopted x => new("link-adopted", x.Link, x.Interface, $"link {x.Link} adopted (pppd {x.Pid}{(x.Interface is null ? "" : " on " + x.Interface)})", x.At),
-        LinkStarting x => new("link-starting", x.Link, null, $"link {x.Link} starting (pppd {x.Pid})", x.At),
-        LinkUp x => new("link-up", x.Link, x.Interface, $"link {x.Link} up on {x.Interface}", x.At),
-        LinkDown x => new("link-down", x.Link, null, $"link {x.Link} down{(x.Permanent ? " (permanent)" : "")}: {x.Reason}", x.At),
-        LinkParked x => new("link-parked", x.Link, null, $"link {x.Link} parked: {x.Reason}", x.At),
-        LinkStopped x => new("link-stopped", x.Link, null, $"link {x.Link} stopped", x.At),
-        EqlMasterUp x => new("eql-master-up", null, x.Device, $"{x.Device} master up{(x.Restored ? " (restored)" : "")}", x.At),
-        EqlMasterLost x => new("eql-master-lost", null, x.Device, $"{x.Device} master lost: {x.Reason}", x.At),
-        SlaveEnslaved x => new("link-enslaved", x.Link, x.Interface, $"link {x.Link} enslaved ({x.Interface}, priority {x.Priority})", x.At),
-        SlaveReleased x => new("link-released", x.Link, x.Interface, $"link {x.Link} released ({x.Interface})", x.At),
-        UploadImbalanced x => new("upload-imbalanced", null, null,
-            "upload imbalanced: " + string.Join(", ", x.Shares.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value.ToString("P0", CultureInfo.InvariantCulture)}")), x.At),
-        UploadRebalanced x => new("upload-rebalanced", null, null, $"upload rebalanced over {x.Slaves} slaves", x.At),
-        RouteAdded x => new("route-added", null, x.Route.Device, $"route {x.Route} {(x.Restored ? "restored" : "added")}", x.At),
-        SysctlSet x => new("sysctl-set", null, null, $"{x.Key} = {x.Value}", x.At),
-        BundleReady x => new("bundle-ready", null, null, "EQL ready", x.At),
-        BundleDegraded x => new("bundle-degraded", null, null, $"EQL degraded: {x.Reason}", x.At),
-        BundleRecovered x => new("bundle-recovered", null, null, $"EQL recovered after {x.Took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s", x.At),
-        LinkProbeFailed x => new("link-probe-failed", x.Link, null, $"link {x.Link} end-to-end probe failed ({x.Failures} in a row): {x.Reason}", x.At),
-        RemoteLanUnreachable x => new("remote-lan-unreachable", null, null, $"remote LAN target {x.Target} unreachable from host_B: {x.Reason}", x.At),
-        BundleStopped x => new("bundle-stopped", null, null, StoppedMessage(x), x.At),
-        _ => new(e.GetType().Name, null, null, e.GetType().Name, e.At),
-    };
+        var line = BundleEventLines.Of(e);
+        return new(line.Kind, line.Link, line.Interface, line.Text, e.At);
+    }
 
-    public static string StoppedMessage(BundleStopped stopped) => stopped.LinksNotStopped.Count == 0
-        ? "EQL stopped"
-        : $"EQL stopped, but links {string.Join(",", stopped.LinksNotStopped)} did not confirm their stop: their pppd may still run";
+    public static string StoppedMessage(BundleStopped stopped) => BundleEventLines.StoppedMessage(stopped);
 }

@@ -340,48 +340,29 @@ public sealed class ControlServer(
         }
     }
 
-    /// <summary>The operator's fix for <see cref="FaultKind.AuthenticationRefused"/>: host_B takes the key again.</summary>
-    public const string HealAuthentication = "AuthenticationAccepted";
-
-    /// <summary>Not drawn by the simulation runner: the daemon's own faults (health probe, watchdog tests and demos).</summary>
-    public const string LinkDropsTraffic = "LinkDropsTraffic";
-    public const string RemoteLanUnreachable = "RemoteLanUnreachable";
-    public const string RemoteLanReachable = "RemoteLanReachable";
-    /// <summary>Wedges the eql actor for good (its next kernel query never returns): the watchdog must stop.</summary>
-    public const string WedgeActors = "WedgeActors";
+    /// <summary>The names <c>simulate-fault</c> accepts: every <see cref="FaultKind"/> and every <see cref="SimulatedCondition"/>.</summary>
+    public static IReadOnlyList<string> SimulatedFaultNames => [.. Enum.GetNames<FaultKind>(), .. Enum.GetNames<SimulatedCondition>()];
 
     private ControlResponse SimulateFault(ControlRequest request)
     {
         if (state.Simulation is not { } sim)
             return ControlResponse.Error("bad-request", "simulate-fault works only on a daemon started with --simulated");
-        if (string.Equals(request.Fault, HealAuthentication, StringComparison.OrdinalIgnoreCase))
-        {
-            log.LogWarning("Control: simulated host_B accepts our key again");
-            sim.AcceptAuthentication();
-            return new ControlResponse("ok") { Message = "host_B accepts the key again" };
-        }
         var link = request.Link ?? state.Config.EffectiveLinks[0];
-        switch (request.Fault)
+        if (Named<SimulatedCondition>(request.Fault) is { } condition)
         {
-            case var f when string.Equals(f, LinkDropsTraffic, StringComparison.OrdinalIgnoreCase):
-                log.LogWarning("Control: simulated link {Link} now drops all but LCP", link);
-                return sim.DropLinkTraffic(link) ? new ControlResponse("ok") { Message = $"link {link} drops all but LCP" } : ControlResponse.Error("failed", $"link {link} is not up");
-            case var f when string.Equals(f, RemoteLanUnreachable, StringComparison.OrdinalIgnoreCase) || string.Equals(f, RemoteLanReachable, StringComparison.OrdinalIgnoreCase):
-                var unreachable = string.Equals(f, RemoteLanUnreachable, StringComparison.OrdinalIgnoreCase);
-                log.LogWarning("Control: simulated remote LAN {State} from host_B", unreachable ? "unreachable" : "reachable");
-                sim.SetRemoteLanUnreachable(unreachable);
-                return new ControlResponse("ok") { Message = unreachable ? "host_B cannot reach its LAN" : "host_B reaches its LAN again" };
-            case var f when string.Equals(f, WedgeActors, StringComparison.OrdinalIgnoreCase):
-                log.LogWarning("Control: wedging the simulated eql actor for good");
-                sim.Wedge();
-                return new ControlResponse("ok") { Message = "the eql actor's next kernel query never returns" };
+            log.LogWarning("Control: simulated condition {Condition} (link {Link})", condition, link);
+            return sim.Apply(condition, link) is { } now ? new ControlResponse("ok") { Message = now } : ControlResponse.Error("failed", $"{condition} cannot be set now (link {link} not up?)");
         }
-        if (!Enum.TryParse<FaultKind>(request.Fault, ignoreCase: true, out var kind))
-            return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", Enum.GetNames<FaultKind>().Concat([HealAuthentication, LinkDropsTraffic, RemoteLanUnreachable, RemoteLanReachable, WedgeActors]))}");
+        if (Named<FaultKind>(request.Fault) is not { } kind)
+            return ControlResponse.Error("bad-request", $"\"fault\" must be one of {string.Join(", ", SimulatedFaultNames)}");
         log.LogWarning("Control: injecting simulated fault {Fault} on link {Link}", kind, link);
         var done = sim.Inject(kind, link, route: Actors.DesiredRoutes.For(state.Config)[^1]);
         return done ? new ControlResponse("ok") { Message = $"{kind} injected" } : ControlResponse.Error("failed", $"{kind} could not be injected now (link {link} not running?)");
     }
+
+    /// <summary>A value of <typeparamref name="T"/> by its name, any case; numbers and combinations are not names.</summary>
+    private static T? Named<T>(string? name) where T : struct, Enum =>
+        Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is { } found ? Enum.Parse<T>(found) : null;
 }
 
 /// <summary>The bound control socket, created before the host so a second daemon fails before touching anything.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using EqlActors.Configuration;
 using EqlActors.Ports;
+using EqlActors.Messages;
 
 namespace EqlActors.Host.Linux;
 

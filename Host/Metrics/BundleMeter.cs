@@ -66,19 +66,19 @@ public sealed class BundleMeter : IDisposable
         yield return new Measurement<long>(stats.Recoveries, _bundle, new("le", "+Inf"));
     }
 
-    private KeyValuePair<string, object?> LinkTag(LinkView l) => new("link", l.Link.ToString(CultureInfo.InvariantCulture));
+    private KeyValuePair<string, object?> LinkTag(LinkStatus l) => new("link", l.Link.ToString(CultureInfo.InvariantCulture));
 
-    private IEnumerable<Measurement<double>> PerLink(Func<LinkView, double?> value)
+    private IEnumerable<Measurement<double>> PerLink(Func<LinkStatus, double?> value)
     {
         if (_snapshot() is not { } s) yield break;
         foreach (var l in s.Links)
             if (value(l) is { } v) yield return new Measurement<double>(v, _bundle, LinkTag(l));
     }
 
-    private void Gauge(string name, string description, Func<LinkView, double?> value) =>
+    private void Gauge(string name, string description, Func<LinkStatus, double?> value) =>
         _meter.CreateObservableGauge(name, () => PerLink(value), description: description);
 
-    private void Counter(string name, string description, Func<LinkView, double?> value) =>
+    private void Counter(string name, string description, Func<LinkStatus, double?> value) =>
         _meter.CreateObservableCounter(name, () => PerLink(value), description: description);
 
     private void BundleGauge(string name, string description, Func<StatusView, double?> value) =>

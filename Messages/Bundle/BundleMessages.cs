@@ -37,6 +37,10 @@ public sealed record BundleStopped(string Bundle, DateTimeOffset At) : IBundleEv
 }
 
 // Status reply
+/// <summary>
+/// One link in the bundle's status. The one link table: the control protocol serializes it as is (each of
+/// <c>status --json</c>'s <c>links[]</c>) and <c>/metrics</c> reads the same records.
+/// </summary>
 public sealed record LinkStatus(
     int Link,
     LinkPhase Phase,
@@ -52,6 +56,8 @@ public sealed record LinkStatus(
     public IReadOnlyDictionary<string, long> Failures { get; init; } = new Dictionary<string, long>();
     /// <summary>When the link last changed phase (virtual time under the simulation).</summary>
     public DateTimeOffset? LastChange { get; init; }
+    /// <summary>Seconds from <see cref="LastChange"/> to the status's own time (<see cref="BundleStatus.At"/>).</summary>
+    public double? SecondsSinceChange { get; init; }
     /// <summary>The interface's kernel counters, sampled every reconcile interval while it exists.</summary>
     public LinkCounters? Counters { get; init; }
     /// <summary>The last end-to-end probe through this link (health.enabled only).</summary>
@@ -60,7 +66,7 @@ public sealed record LinkStatus(
     /// <summary>When <see cref="LastError"/> was seen.</summary>
     public DateTimeOffset? LastErrorAt { get; init; }
 
-    /// <summary>The kind of <see cref="LastError"/>, one of <see cref="FailureClass.All"/></summary>
+    /// <summary>Its kind, one of <see cref="FailureClass.All"/>: auth-refused, host-key, connection-refused, slirp-attach, hangup, lcp-echo-timeout, ...</summary>
     public string? LastErrorClass { get; init; }
 }
 
@@ -86,7 +92,7 @@ public sealed record BundleStats(
 
 public sealed record MasterStatus(string Device, bool Up);
 
-public sealed record RouteStatus(RouteSpec Route, bool Present);
+public sealed record RouteStatus(Route Route, bool Present);
 
 public sealed record BundleStatus(
     string Bundle,

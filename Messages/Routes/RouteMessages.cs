@@ -3,10 +3,16 @@ using System.Net;
 
 namespace EqlActors.Messages;
 
-/// <summary>A route in words every layer understands (the port's own type stays with the ports).</summary>
-public sealed record RouteSpec(Cidr Destination, string Device, IPAddress? Gateway)
+/// <summary>
+/// One IPv4 route: to <see cref="Destination"/> via <see cref="Gateway"/> (or directly) on <see cref="Device"/>.
+/// <see cref="OnLink"/> declares the gateway reachable on the device although it is outside the device's subnet:
+/// slirp's 10.0.2.2 seen through eql (172.16.1.0/24) needs it, or the kernel refuses the nexthop. The one route
+/// type: the routes port, the route actor's messages and the bundle's status all use it.
+/// </summary>
+public sealed record Route(Cidr Destination, string Device, IPAddress? Gateway = null, bool OnLink = false)
 {
-    public override string ToString() => Gateway is null ? $"{Destination} dev {Device}" : $"{Destination} via {Gateway} dev {Device}";
+    public override string ToString() =>
+        (Gateway is null ? $"{Destination} dev {Device}" : $"{Destination} via {Gateway} dev {Device}") + (OnLink ? " onlink" : "");
 }
 
 // Commands
@@ -18,8 +24,8 @@ public sealed record StopRoutes;
 public sealed record RoutesStopped(int Removed);
 
 // Events
-public sealed record RouteAdded(string Bundle, RouteSpec Route, bool Restored, DateTimeOffset At) : IBundleEvent;
+public sealed record RouteAdded(string Bundle, Route Route, bool Restored, DateTimeOffset At) : IBundleEvent;
 public sealed record SysctlSet(string Bundle, string Key, string Value, DateTimeOffset At) : IBundleEvent;
 
 /// <summary>What the route actor last observed.</summary>
-public sealed record RoutesObserved(IReadOnlyList<RouteSpec> Present, IReadOnlyList<RouteSpec> Missing, string? TcpReordering);
+public sealed record RoutesObserved(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, string? TcpReordering);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EqlActors.Ports;
+using EqlActors.Messages;
 
 namespace EqlActors.Bench;
 
@@ -81,5 +82,7 @@ public sealed class FakeRemote : IRemoteHost
     public Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default) => Task.CompletedTask;
     public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
     public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+    public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) =>
+        RemotePreparation.InStepsAsync(this, links, killStale, ct);
     public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Task.FromResult(new SlirpProbe(true, true, 4, false, "bench stand-in"));
 }

@@ -75,7 +75,7 @@ public static class SimBench
             {
                 Thread.Sleep(200);
                 var t0 = Stopwatch.GetTimestamp();
-                var applied = kind == FaultKind.PppdKilled ? sim.InjectPppdExit(1, PppExitCodes.Signal) : sim.TakeLinkDown(1);
+                var applied = sim.Inject(kind, 1);
                 if (!applied) throw new InvalidOperationException($"{kind} not applied");
                 var r = events.WaitFor<SlaveReleased>(t0, e => e.Bundle == name && e.Link == 1, TimeSpan.FromSeconds(30), "SlaveReleased");
                 var en = events.WaitFor<SlaveEnslaved>(r.At, e => e.Bundle == name && e.Link == 1, TimeSpan.FromSeconds(30), "SlaveEnslaved");

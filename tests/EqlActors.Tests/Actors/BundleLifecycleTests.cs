@@ -39,6 +39,11 @@ public class BundleLifecycleTests : BundleSpec
         Assert.True(status.Master.Up);
         Assert.All(status.Routes, r => Assert.True(r.Present));
         Assert.Equal("127", status.TcpReordering);
+        // The status and the events name each route as the kernel table holds it (onlink included): one route type.
+        var table = Sim.Routes.Where(r => r != SimulatedSystem.ForeignRoute).OrderBy(r => r.ToString()).ToList();
+        Assert.Equal(table, status.Routes.Select(r => r.Route).OrderBy(r => r.ToString()));
+        Assert.Equal(table, seen.OfType<RouteAdded>().Select(e => e.Route).OrderBy(r => r.ToString()));
+        Assert.Contains(table, r => r.OnLink);
     }
 
     [Fact]
@@ -53,7 +58,7 @@ public class BundleLifecycleTests : BundleSpec
         Assert.DoesNotContain(Sim.Routes, r => r.Device.StartsWith("ppp", StringComparison.Ordinal));
 
         // A restarted link brings its peer route back with its address: removed again.
-        Assert.True(Sim.InjectPppdExit(1, 16));
+        Assert.True(Sim.InjectPppdExit(1, PppExitCodes.Hangup));
         Assert.NotNull(Sim.Unhealthy(DesiredRoutesOfConfig));
         AdvanceUntilHealthy(TimeSpan.FromMinutes(1));
         Assert.DoesNotContain(Sim.PeerRoute("ppp1"), Sim.Routes);

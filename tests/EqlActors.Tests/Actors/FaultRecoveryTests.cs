@@ -18,24 +18,8 @@ public class FaultRecoveryTests : BundleSpec
         Advance(TimeSpan.FromMinutes(1));
         var route = DesiredRoutesOfConfig[^1];
 
-        var applied = kind switch
-        {
-            FaultKind.PppdKilled => Sim.InjectPppdExit(1, PppExitCodes.Signal),
-            FaultKind.PppdConnectFailed => Sim.InjectPppdExit(1, PppExitCodes.ConnectFailed),
-            FaultKind.PppdPtyFailed => Sim.InjectPppdExit(1, PppExitCodes.PtyCommandFailed),
-            FaultKind.PppdNegotiationFailed => Sim.InjectPppdExit(1, PppExitCodes.NegotiationFailed),
-            FaultKind.PppdLcpTimeout => Sim.InjectPppdExit(1, PppExitCodes.LcpEchoTimeout),
-            FaultKind.PppdHangup => Sim.InjectPppdExit(1, PppExitCodes.Hangup),
-            FaultKind.SshDropped => Sim.DropSsh(1),
-            FaultKind.RemoteSlirpKilled => Run(Sim.KillRemoteSlirp),
-            FaultKind.LinkDownPppdAlive => Sim.TakeLinkDown(1),
-            FaultKind.RouteDeleted => Sim.DeleteRoute(route),
-            FaultKind.EqlMasterDown => Run(Sim.TakeEqlMasterDown),
-            FaultKind.EqlModuleUnloaded => Run(Sim.UnloadEqlModule),
-            FaultKind.SlaveStalled => Sim.StallSlave(1),
-            FaultKind.RemoteUnreachable => Run(() => Sim.MakeRemoteUnreachable(TimeSpan.FromSeconds(40))),
-            _ => false,
-        };
+        // The same dispatch as the simulate verb and the daemon's simulate-fault: a kind it does not apply fails here.
+        var applied = Sim.Inject(kind, 1, route, unreachableFor: TimeSpan.FromSeconds(40));
         Assert.True(applied);
         if (kind == FaultKind.RemoteUnreachable)
         {
@@ -167,12 +151,6 @@ public class FaultRecoveryTests : BundleSpec
         Bundle.Tell(new RestartParkedLinks());
         AdvanceUntilHealthy();
         AssertInvariants();
-    }
-
-    private static bool Run(Action action)
-    {
-        action();
-        return true;
     }
 
     [Fact]

@@ -89,6 +89,14 @@ public sealed class ControlSocketTests
         var start = h.Cli("start", "--simulated");
         Assert.True(start.Code == 0, start.ToString());
 
+        // Only the names of FaultKind and SimulatedCondition: a number or a combination is not a fault's name.
+        foreach (var name in new[] { "NoSuchFault", "3", "PppdKilled,SshDropped" })
+        {
+            var refused = await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 1, Fault: name));
+            Assert.Equal("bad-request", refused!.Code);
+            Assert.All(ControlServer.SimulatedFaultNames, n => Assert.Contains(n, refused.Message));
+        }
+
         // host_B refuses our key and links 1 and 2 lose their chains: a permanent error, both are parked.
         Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 1, Fault: "AuthenticationRefused")))!.Type);
         Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Link: 2, Fault: "AuthenticationRefused")))!.Type);
@@ -99,7 +107,7 @@ public sealed class ControlSocketTests
         Assert.EndsWith("EQL down (simulated)\n", down.Stdout);
 
         // The operator fixes the key, restarts link 1, then every parked link (the verbs over the same requests).
-        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Fault: ControlServer.HealAuthentication)))!.Type);
+        Assert.Equal("ok", (await h.RequestAsync(new ControlRequest(Requests.SimulateFault, Fault: nameof(EqlActors.Simulation.SimulatedCondition.AuthenticationAccepted))))!.Type);
         var one = h.Cli("restart-link", "1");
         Assert.True(one.Code == 0, one.ToString());
         Assert.Contains("link 1 restarting (it was parked)", one.Stdout);
@@ -164,28 +172,13 @@ public sealed class ControlSocketTests
     {
         using var h = new DaemonHarness();
         // A notify socket like systemd's: READY=1 once the control socket serves, STATUS= with the link count.
-        var notifyPath = Path.Combine(h.Dir, "notify.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
-        var messages = new List<string>();
-        var receiving = Task.Run(async () =>
-        {
-            var buffer = new byte[4096];
-            while (true)
-            {
-                int n;
-                try { n = await notify.ReceiveAsync(buffer, SocketFlags.None); }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
-                lock (messages) messages.Add(Encoding.UTF8.GetString(buffer, 0, n));
-            }
-        });
+        using var notify = new NotifySocket(Path.Combine(h.Dir, "notify.sock"));
 
         var output = new StringBuilder();
-        using var run = h.StartRun(output, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath });
+        using var run = h.StartRun(output, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path });
         await h.WaitForStatusAsync(0, Ready, "the bundle to be ready");
-        bool Notified(string text) { lock (messages) return messages.Any(m => m.Contains(text, StringComparison.Ordinal)); }
-        await Wait.UntilAsync(() => Notified("READY=1"), TimeSpan.FromSeconds(10), "READY=1");
-        await Wait.UntilAsync(() => Notified("STATUS=3/3 links enslaved, EQL up"), TimeSpan.FromSeconds(10), "STATUS=3/3 links enslaved");
+        await Wait.UntilAsync(() => notify.Saw("READY=1"), TimeSpan.FromSeconds(10), "READY=1");
+        await Wait.UntilAsync(() => notify.Saw("STATUS=3/3 links enslaved, EQL up"), TimeSpan.FromSeconds(10), "STATUS=3/3 links enslaved");
 
         // A second daemon on the same socket must not touch the running bundle.
         var second = new StringBuilder();
@@ -206,8 +199,6 @@ public sealed class ControlSocketTests
         Assert.Contains("exited cleanly", log);
         Assert.Matches(@"<6>INF", log); // journald priorities when stderr is not a terminal
         Assert.False(File.Exists(h.SocketPath));
-        notify.Dispose();
-        await receiving;
     }
 
     [Fact]

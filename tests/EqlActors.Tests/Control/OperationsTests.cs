@@ -112,28 +112,13 @@ public sealed class OperationsTests
     public async Task The_watchdog_is_fed_after_ready_at_half_the_interval_and_stops_when_the_actor_tree_is_wedged()
     {
         using var h = new DaemonHarness();
-        var notifyPath = Path.Combine(h.Dir, "notify.sock");
-        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
-        var clock = Stopwatch.StartNew();
-        var messages = new List<(TimeSpan At, string Text)>();
-        var receiving = Task.Run(async () =>
-        {
-            var buffer = new byte[4096];
-            while (true)
-            {
-                int n;
-                try { n = await notify.ReceiveAsync(buffer, SocketFlags.None); }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
-                lock (messages) messages.Add((clock.Elapsed, Encoding.UTF8.GetString(buffer, 0, n)));
-            }
-        });
-        List<(TimeSpan At, string Text)> Seen() { lock (messages) return [.. messages]; }
+        using var notify = new NotifySocket(Path.Combine(h.Dir, "notify.sock"));
+        List<(TimeSpan At, string Text)> Seen() => notify.Messages;
         List<TimeSpan> Pings() => [.. Seen().Where(m => m.Text.Contains("WATCHDOG=1", StringComparison.Ordinal)).Select(m => m.At)];
 
         // WATCHDOG_USEC=2 s: a keep-alive every second.
         var output = new StringBuilder();
-        using var run = h.StartRun(output, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath, ["WATCHDOG_USEC"] = "2000000" });
+        using var run = h.StartRun(output, new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "2000000" });
         await Wait.UntilAsync(() => Pings().Count >= 4, Ready, "four WATCHDOG=1", pollMs: 100);
 
         var seen = Seen();
@@ -150,7 +135,7 @@ public sealed class OperationsTests
         Assert.Equal("ok", wedge?.Type);
         // The eql actor hangs at its next reconcile (every 5 s); from then on no keep-alive: a silence of four
         // intervals only happens once the pings stopped.
-        await Wait.UntilAsync(() => clock.Elapsed - Pings()[^1] > TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(60), "the keep-alives to stop", pollMs: 200);
+        await Wait.UntilAsync(() => notify.Elapsed - Pings()[^1] > TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(60), "the keep-alives to stop", pollMs: 200);
         var stoppedAt = Pings().Count;
         await Wait.UntilAsync(() => output.ToString().Contains("systemd watchdog: the bundle did not answer", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the watchdog's complaint in the log");
         Assert.Equal(stoppedAt, Pings().Count);
@@ -159,8 +144,6 @@ public sealed class OperationsTests
 
         run.Kill();
         run.WaitForExit();
-        notify.Dispose();
-        await receiving;
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using EqlActors.Host.Linux;
 using EqlActors.Ports;
 using EqlActors.Tests.Fixtures;
 using Xunit.Abstractions;
+using EqlActors.Messages;
 
 namespace EqlActors.Tests.Linux;
 

@@ -95,8 +95,8 @@ public class SimulateCommandTests
         var (exit, output) = Invoke("simulate");
 
         Assert.Equal(0, exit);
-        Assert.Contains("[00:00:00.0] bundle: starting", output);
-        Assert.Contains("READY", output);
+        Assert.Contains("[00:00:00.0] bundle: bundle starting", output);
+        Assert.Contains("bundle: EQL ready", output);
         Assert.Contains("FAULT #1", output);
         Assert.Contains("recovered from fault #30", output);
         Assert.EndsWith("OK", output.TrimEnd());

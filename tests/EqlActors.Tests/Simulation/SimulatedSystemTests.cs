@@ -95,6 +95,18 @@ public class SimulatedSystemTests() : TestKit(SimulationHosting.Config)
         Assert.Empty(sim.Slaves);
     }
 
+    /// <summary>The daemon's simulate-fault accepts every condition's name: each must do something on a running link.</summary>
+    [Fact]
+    public async Task Every_simulated_condition_applies_to_a_world_with_a_link_up()
+    {
+        var (sim, ports) = World();
+        await ports.Ppp.StartAsync(new PppLaunch(1, _config), new RecordingEvents());
+        Advance(AttachTime);
+
+        foreach (var condition in Enum.GetValues<SimulatedCondition>())
+            Assert.True(sim.Apply(condition, 1) is not null, $"{condition} was not applied");
+    }
+
     [Fact]
     public async Task A_unit_still_held_by_an_old_ssh_refuses_the_next_attach_and_locks_out_for_ten_seconds()
     {
