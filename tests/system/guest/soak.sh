@@ -23,6 +23,7 @@ PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
 FAULTS=${SYSTEST_SOAK_FAULTS:-25}
 [[ $FAULTS =~ ^[0-9]+$ ]] && [ "$FAULTS" -ge 1 ] || { log "SYSTEST_SOAK_FAULTS must be a positive number, not '$FAULTS'"; exit 2; }
 SAMPLES=$SYSTEST_OUT/soak-samples.jsonl
+METRICS_LISTEN=127.0.0.1:9477
 KINDS=(pppd-kill ssh-kill unit-kill link-down route-delete)
 
 # unit_slirp / kill_unit_slirp (SIGKILL to unit N's own slirp -l N), kill_ssh_of, delete_lan_route: product.sh's
@@ -31,7 +32,7 @@ nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]
 
 # sample FAULTS_SO_FAR: one JSON line of the resources in use
 sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files
-  st=$(awk '/^(VmRSS|RssAnon|RssFile|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
   # fds by kind: one ls for the whole table (a fork costs milliseconds here)
   # `|| true` inside: an fd or a file that goes away while it is listed makes ls/find exit 1, which pipefail and
   # set -e would turn into the end of the whole soak (seen after 8 faults).
@@ -41,23 +42,43 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
     END { printf "%d %d %d\n", zd, z, n }')
   hostb_procs=$(pgrep -c -u hostb || true); slirps=$(pgrep -c -u hostb -x slirp || true)
   ssh=$(pgrep -c -x ssh || true); pppd=$(pgrep -c -x pppd || true)
+  # the runtime's own view (the daemon's /metrics, System.Runtime meter), in KiB like /proc's figures
+  rt=$({ curl -s --max-time 20 "http://$METRICS_LISTEN/metrics" 2>/dev/null || true; } | awk '
+    /^system_runtime_dotnet_gc_last_collection_heap_size\{/ { heap += $NF }
+    /^system_runtime_dotnet_gc_last_collection_heap_fragmentation_size\{/ { frag += $NF }
+    /^system_runtime_dotnet_gc_last_collection_memory_committed_size / { committed = $NF }
+    /^system_runtime_dotnet_gc_heap_total_allocated / { alloc = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen0"/ { g0 = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen1"/ { g1 = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen2"/ { g2 = $NF }
+    /^system_runtime_dotnet_jit_compiled_methods / { jm = $NF }
+    /^system_runtime_dotnet_jit_compiled_il_size / { jil = $NF }
+    /^system_runtime_dotnet_thread_pool_thread_count / { tp = $NF; seen = 1 }
+    END { if (seen) printf ",\"gcHeap\":%d,\"gcFragmented\":%d,\"gcCommitted\":%d,\"gcAllocated\":%d,\"gcGen0\":%d,\"gcGen1\":%d,\"gcGen2\":%d,\"jitMethods\":%d,\"jitIlKiB\":%d,\"threadPoolThreads\":%d",
+      heap / 1024, frag / 1024, committed / 1024, alloc / 1024, g0, g1, g2, jm, jil / 1024, tp }')
+  # every mapping of the daemon, one line each (start end perms anonymous-KiB rss-KiB name): the summary sorts the
+  # anonymous memory into GC, malloc arenas, thread stacks and the rest
+  mkdir -p "$SYSTEST_OUT/smaps"
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { if (m) print m, anon, rss; split($1, a, "-"); m = a[1] " " a[2] " " $2 " " ($6 == "" ? "-" : $6); anon = 0; rss = 0 }
+    /^Anonymous:/ { anon = $2 } /^Rss:/ { rss = $2 } END { if (m) print m, anon, rss }' "/proc/$pid/smaps" >"$SYSTEST_OUT/smaps/$n" 2>/dev/null || true
   run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
-  printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d}\n' \
-    "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" >>"$SAMPLES"
+  printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
+    "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
   log "sample after $n faults: $(tail -n 1 "$SAMPLES")"
 }
 
 # ---------------------------------------------------------------- run
 T0=$(now)
-rm -f "$SAMPLES"
+rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps"
 topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
 # (product.sh's config) a link can need more than the default 60 s to come up (seen at host load 30-40).
-python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" <<'PY'
+python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
+c["metrics"] = {"listen": sys.argv[3]}  # the runtime's GC/JIT figures for the samples
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 sysctl -qw net.ipv4.tcp_reordering=3
@@ -96,6 +117,39 @@ statuses=""; for k in "${FAULT_ORDER[@]}"; do statuses+="$k=${FAULT_STATUS[$k]:-
 SOAK_FAULTS=$FAULTS SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
 import json, os, sys
 samples = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
+ARENA = 64 << 20
+ANON_CLASSES = ["anonGc", "anonMallocMain", "anonMallocArenas", "anonThreadStacks", "anonFileCow", "anonOther"]
+def anon_classes(path):  # KiB of anonymous memory by owner, from the sample's mapping list
+    maps = []
+    for line in open(path):
+        f = line.split()
+        if len(f) == 6: maps.append((int(f[0], 16), int(f[1], 16), f[2], f[3], int(f[4])))
+    maps.sort()
+    # the GC's reservation: a run of adjacent unnamed mappings spanning >= 8 GiB (regions reserve far more than RAM)
+    gc = set(); i = 0
+    while i < len(maps):
+        j = i
+        while j + 1 < len(maps) and maps[j][3] == "-" and maps[j + 1][3] == "-" and maps[j + 1][0] == maps[j][1]: j += 1
+        if maps[i][3] == "-" and maps[j][1] - maps[i][0] >= 8 << 30: gc.update(range(i, j + 1))
+        i = j + 1
+    out = dict.fromkeys(ANON_CLASSES, 0)
+    for k, (s, e, perms, name, anon) in enumerate(maps):
+        nxt = maps[k + 1] if k + 1 < len(maps) else None; prv = maps[k - 1] if k else None
+        unnamed_rw = name == "-" and perms.startswith("rw")
+        if k in gc: c = "anonGc"
+        elif name == "[heap]": c = "anonMallocMain"                  # glibc's main arena (brk)
+        elif name == "[stack]": c = "anonThreadStacks"
+        elif name.startswith("/") and not name.startswith("/memfd:"): c = "anonFileCow"   # written pages of mapped files
+        # a glibc arena heap: 64 MiB aligned, its unused tail reserved ---p
+        elif unnamed_rw and s % ARENA == 0 and (e - s == ARENA or (nxt and nxt[3] == "-" and nxt[0] == e and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
+        # a thread's stack: right above its guard page
+        elif unnamed_rw and prv and prv[3] == "-" and prv[1] == s and prv[2].startswith("---") and prv[1] - prv[0] <= 64 << 10: c = "anonThreadStacks"
+        else: c = "anonOther"                                        # runtime loader heaps, JIT data, large mallocs
+        out[c] += anon
+    return out
+for s in samples:
+    path = os.path.join(os.path.dirname(sys.argv[1]), "smaps", str(s["faults"]))
+    if os.path.exists(path) and os.path.getsize(path): s.update(anon_classes(path))
 faults = [l.split() for l in os.environ["SOAK_STATUSES"].splitlines() if l.strip()]
 status = {f[0].split("=")[0]: f[0].split("=", 1)[1] for f in faults}
 recover = sorted(float(f[1].split("=")[1]) for f in faults if f[1] != "recover=null")
@@ -105,12 +159,15 @@ def slope(points):  # least squares, per 100 faults
     sxx = sum((x - mx) ** 2 for x, _ in points)
     return round(100 * sum((x - mx) * (y - my) for x, y in points) / sxx, 2) if sxx else None
 keys = ["VmRSS", "RssAnon", "RssFile", "Threads", "fds", "fdSocket", "fdPipe", "fdAnon", "fdFile", "zombiesOfDaemon", "zombies",
-        "processes", "hostAProcesses", "hostBProcesses", "hostBSlirps", "ssh", "pppd", "runFiles", "tmpFiles"]
+        "processes", "hostAProcesses", "hostBProcesses", "hostBSlirps", "ssh", "pppd", "runFiles", "tmpFiles",
+        "RssShmem", "gcHeap", "gcFragmented", "gcCommitted", "gcAllocated", "gcGen0", "gcGen1", "gcGen2", "jitMethods", "jitIlKiB",
+        "threadPoolThreads"] + ANON_CLASSES
 metrics = {}
 for k in keys:
     pts = [(s["faults"], s[k]) for s in samples if k in s]
     if pts: metrics[k] = {"start": pts[0][1], "end": pts[-1][1], "min": min(y for _, y in pts), "max": max(y for _, y in pts), "slopePer100Faults": slope(pts)}
-anon_settled = slope([(s["faults"], s["RssAnon"] / 1024) for s in samples if s["faults"] >= 8 and "RssAnon" in s])
+after8 = lambda k: slope([(s["faults"], s[k] / 1024) for s in samples if s["faults"] >= 8 and k in s])
+anon_settled = after8("RssAnon")
 recovered = sum(1 for v in status.values() if v == "recovered")
 pct = lambda p: recover[min(len(recover) - 1, int(p * len(recover)))] if recover else None
 summary = {
@@ -120,7 +177,9 @@ summary = {
     "samples": len(samples), "maxZombies": max((s["zombiesOfDaemon"] for s in samples), default=None),
     "maxZombiesSystem": max((s["zombies"] for s in samples), default=None),
     "fdsStart": metrics.get("fds", {}).get("start"), "fdsEnd": metrics.get("fds", {}).get("end"),
-    "rssAnonMiBPer100FaultsAfter8": anon_settled, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
+    "rssAnonMiBPer100FaultsAfter8": anon_settled,
+    # where it goes (MiB per 100 faults after the first 8): each class of anonymous mapping, and the GC's own view
+    "anonMiBPer100FaultsAfter8": {k: after8(k) for k in ANON_CLASSES + ["gcCommitted", "gcHeap"]}, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
     "fdsSlopePer100Faults": metrics.get("fds", {}).get("slopePer100Faults"),
     "fdSocketGrowth": (metrics["fdSocket"]["max"] - metrics["fdSocket"]["start"]) if "fdSocket" in metrics else None,
     "pipeLowFirstHalf": min((s["fdPipe"] for s in samples[:len(samples) // 2]), default=None),
