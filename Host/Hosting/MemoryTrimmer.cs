@@ -24,7 +24,7 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(30);
 
     private sealed record TrimNow;
-    private sealed record Trimmed(long AnonBeforeKiB, long AnonAfterKiB, long GcCommittedKiB, double Milliseconds);
+    internal sealed record Trimmed(long AnonBeforeKiB, long AnonAfterKiB, long GcCommittedKiB, double Milliseconds);
 
     private readonly ILogger _log;
     private DateTime _last = DateTime.MinValue;
@@ -58,7 +58,8 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
         });
     }
 
-    private static Trimmed Trim()
+    /// <summary>The trim itself (blocking: call it off the actor's thread).</summary>
+    internal static Trimmed Trim()
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var anon = RssAnonKiB();
