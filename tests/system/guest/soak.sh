@@ -74,11 +74,12 @@ topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
 # (product.sh's config) a link can need more than the default 60 s to come up (seen at host load 30-40).
-python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" <<'PY'
+python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" "${SYSTEST_SOAK_LOG_LEVEL:-}" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
 c["metrics"] = {"listen": sys.argv[3]}  # the runtime's GC/JIT figures for the samples
+if sys.argv[4]: c.setdefault("control", {})["logLevel"] = sys.argv[4]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 sysctl -qw net.ipv4.tcp_reordering=3
@@ -125,25 +126,27 @@ def anon_classes(path):  # KiB of anonymous memory by owner, from the sample's m
         f = line.split()
         if len(f) == 6: maps.append((int(f[0], 16), int(f[1], 16), f[2], f[3], int(f[4])))
     maps.sort()
-    # the GC's reservation: a run of adjacent unnamed mappings spanning >= 8 GiB (regions reserve far more than RAM)
-    gc = set(); i = 0
-    while i < len(maps):
-        j = i
-        while j + 1 < len(maps) and maps[j][3] == "-" and maps[j + 1][3] == "-" and maps[j + 1][0] == maps[j][1]: j += 1
-        if maps[i][3] == "-" and maps[j][1] - maps[i][0] >= 8 << 30: gc.update(range(i, j + 1))
-        i = j + 1
+    n = len(maps)
+    unnamed = lambda k: 0 <= k < n and maps[k][3] == "-"
+    adjacent = lambda k: unnamed(k) and unnamed(k + 1) and maps[k][1] == maps[k + 1][0]
+    guard = lambda k: unnamed(k) and maps[k][2].startswith("---") and maps[k][1] - maps[k][0] <= 64 << 10
+    stack = lambda k: unnamed(k) and maps[k][2].startswith("rw") and k > 0 and adjacent(k - 1) and guard(k - 1)
+    # the GC's reservation (regions): the largest unnamed ---p mapping (>= 256 MiB, 2x RAM or more) and the
+    # adjacent unnamed mappings before it down to the first thread stack or guard page
+    gc = set()
+    big = max(((maps[k][1] - maps[k][0], k) for k in range(n) if unnamed(k) and maps[k][2].startswith("---")), default=(0, -1))
+    if big[0] >= 256 << 20:
+        k = big[1]; gc.add(k)
+        while adjacent(k - 1) and not stack(k - 1) and not guard(k - 1): k -= 1; gc.add(k)
     out = dict.fromkeys(ANON_CLASSES, 0)
     for k, (s, e, perms, name, anon) in enumerate(maps):
-        nxt = maps[k + 1] if k + 1 < len(maps) else None; prv = maps[k - 1] if k else None
-        unnamed_rw = name == "-" and perms.startswith("rw")
+        nxt = maps[k + 1] if k + 1 < n else None
         if k in gc: c = "anonGc"
         elif name == "[heap]": c = "anonMallocMain"                  # glibc's main arena (brk)
-        elif name == "[stack]": c = "anonThreadStacks"
+        elif name == "[stack]" or stack(k): c = "anonThreadStacks"
         elif name.startswith("/") and not name.startswith("/memfd:"): c = "anonFileCow"   # written pages of mapped files
         # a glibc arena heap: 64 MiB aligned, its unused tail reserved ---p
-        elif unnamed_rw and s % ARENA == 0 and (e - s == ARENA or (nxt and nxt[3] == "-" and nxt[0] == e and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
-        # a thread's stack: right above its guard page
-        elif unnamed_rw and prv and prv[3] == "-" and prv[1] == s and prv[2].startswith("---") and prv[1] - prv[0] <= 64 << 10: c = "anonThreadStacks"
+        elif unnamed(k) and perms.startswith("rw") and s % ARENA == 0 and (e - s == ARENA or (adjacent(k) and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
         else: c = "anonOther"                                        # runtime loader heaps, JIT data, large mallocs
         out[c] += anon
     return out
