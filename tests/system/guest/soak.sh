@@ -59,8 +59,8 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
   # every mapping of the daemon, one line each (start end perms anonymous-KiB rss-KiB name): the summary sorts the
   # anonymous memory into GC, malloc arenas, thread stacks and the rest
   mkdir -p "$SYSTEST_OUT/smaps"
-  awk '/^[0-9a-f]+-[0-9a-f]+ / { if (m) print m, anon, rss; split($1, a, "-"); m = a[1] " " a[2] " " $2 " " ($6 == "" ? "-" : $6); anon = 0; rss = 0 }
-    /^Anonymous:/ { anon = $2 } /^Rss:/ { rss = $2 } END { if (m) print m, anon, rss }' "/proc/$pid/smaps" >"$SYSTEST_OUT/smaps/$n" 2>/dev/null || true
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { if (m) print m, anon, rss, huge; split($1, a, "-"); m = a[1] " " a[2] " " $2 " " ($6 == "" ? "-" : $6); anon = 0; rss = 0; huge = 0 }
+    /^Anonymous:/ { anon = $2 } /^Rss:/ { rss = $2 } /^AnonHugePages:/ { huge = $2 } END { if (m) print m, anon, rss, huge }' "/proc/$pid/smaps" >"$SYSTEST_OUT/smaps/$n" 2>/dev/null || true
   run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
   printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
     "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
@@ -74,11 +74,12 @@ topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
 # (product.sh's config) a link can need more than the default 60 s to come up (seen at host load 30-40).
-python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" <<'PY'
+python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" "${SYSTEST_SOAK_LOG_LEVEL:-}" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
 c["metrics"] = {"listen": sys.argv[3]}  # the runtime's GC/JIT figures for the samples
+if sys.argv[4]: c.setdefault("control", {})["logLevel"] = sys.argv[4]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 sysctl -qw net.ipv4.tcp_reordering=3
@@ -120,36 +121,41 @@ samples = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exi
 ARENA = 64 << 20
 ANON_CLASSES = ["anonGc", "anonMallocMain", "anonMallocArenas", "anonThreadStacks", "anonFileCow", "anonOther"]
 def anon_classes(path):  # KiB of anonymous memory by owner, from the sample's mapping list
-    maps = []
+    maps = []; huge = [0]
     for line in open(path):
         f = line.split()
-        if len(f) == 6: maps.append((int(f[0], 16), int(f[1], 16), f[2], f[3], int(f[4])))
+        if len(f) >= 6: maps.append((int(f[0], 16), int(f[1], 16), f[2], f[3], int(f[4])))
+        if len(f) == 7: huge[0] += int(f[6])
     maps.sort()
-    # the GC's reservation: a run of adjacent unnamed mappings spanning >= 8 GiB (regions reserve far more than RAM)
-    gc = set(); i = 0
-    while i < len(maps):
-        j = i
-        while j + 1 < len(maps) and maps[j][3] == "-" and maps[j + 1][3] == "-" and maps[j + 1][0] == maps[j][1]: j += 1
-        if maps[i][3] == "-" and maps[j][1] - maps[i][0] >= 8 << 30: gc.update(range(i, j + 1))
-        i = j + 1
+    n = len(maps)
+    unnamed = lambda k: 0 <= k < n and maps[k][3] == "-"
+    adjacent = lambda k: unnamed(k) and unnamed(k + 1) and maps[k][1] == maps[k + 1][0]
+    guard = lambda k: unnamed(k) and maps[k][2].startswith("---") and maps[k][1] - maps[k][0] <= 64 << 10
+    stack = lambda k: unnamed(k) and maps[k][2].startswith("rw") and k > 0 and adjacent(k - 1) and guard(k - 1)
+    # the GC's reservation (regions): the largest unnamed ---p mapping (>= 256 MiB, 2x RAM or more) and the
+    # adjacent unnamed mappings before it down to the first thread stack or guard page
+    gc = set()
+    big = max(((maps[k][1] - maps[k][0], k) for k in range(n) if unnamed(k) and maps[k][2].startswith("---")), default=(0, -1))
+    if big[0] >= 256 << 20:
+        k = big[1]; gc.add(k)
+        while adjacent(k - 1) and not stack(k - 1) and not guard(k - 1): k -= 1; gc.add(k)
     out = dict.fromkeys(ANON_CLASSES, 0)
     for k, (s, e, perms, name, anon) in enumerate(maps):
-        nxt = maps[k + 1] if k + 1 < len(maps) else None; prv = maps[k - 1] if k else None
-        unnamed_rw = name == "-" and perms.startswith("rw")
+        nxt = maps[k + 1] if k + 1 < n else None
         if k in gc: c = "anonGc"
         elif name == "[heap]": c = "anonMallocMain"                  # glibc's main arena (brk)
-        elif name == "[stack]": c = "anonThreadStacks"
+        elif name == "[stack]" or stack(k): c = "anonThreadStacks"
         elif name.startswith("/") and not name.startswith("/memfd:"): c = "anonFileCow"   # written pages of mapped files
         # a glibc arena heap: 64 MiB aligned, its unused tail reserved ---p
-        elif unnamed_rw and s % ARENA == 0 and (e - s == ARENA or (nxt and nxt[3] == "-" and nxt[0] == e and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
-        # a thread's stack: right above its guard page
-        elif unnamed_rw and prv and prv[3] == "-" and prv[1] == s and prv[2].startswith("---") and prv[1] - prv[0] <= 64 << 10: c = "anonThreadStacks"
+        elif unnamed(k) and perms.startswith("rw") and s % ARENA == 0 and (e - s == ARENA or (adjacent(k) and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
         else: c = "anonOther"                                        # runtime loader heaps, JIT data, large mallocs
         out[c] += anon
+    out["anonHugePages"] = huge[0]  # of all the above, backed by transparent huge pages (2 MiB each)
     return out
 for s in samples:
     path = os.path.join(os.path.dirname(sys.argv[1]), "smaps", str(s["faults"]))
     if os.path.exists(path) and os.path.getsize(path): s.update(anon_classes(path))
+THP = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip() if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled") else None
 faults = [l.split() for l in os.environ["SOAK_STATUSES"].splitlines() if l.strip()]
 status = {f[0].split("=")[0]: f[0].split("=", 1)[1] for f in faults}
 recover = sorted(float(f[1].split("=")[1]) for f in faults if f[1] != "recover=null")
@@ -161,7 +167,7 @@ def slope(points):  # least squares, per 100 faults
 keys = ["VmRSS", "RssAnon", "RssFile", "Threads", "fds", "fdSocket", "fdPipe", "fdAnon", "fdFile", "zombiesOfDaemon", "zombies",
         "processes", "hostAProcesses", "hostBProcesses", "hostBSlirps", "ssh", "pppd", "runFiles", "tmpFiles",
         "RssShmem", "gcHeap", "gcFragmented", "gcCommitted", "gcAllocated", "gcGen0", "gcGen1", "gcGen2", "jitMethods", "jitIlKiB",
-        "threadPoolThreads"] + ANON_CLASSES
+        "threadPoolThreads", "anonHugePages"] + ANON_CLASSES
 metrics = {}
 for k in keys:
     pts = [(s["faults"], s[k]) for s in samples if k in s]
@@ -179,7 +185,8 @@ summary = {
     "fdsStart": metrics.get("fds", {}).get("start"), "fdsEnd": metrics.get("fds", {}).get("end"),
     "rssAnonMiBPer100FaultsAfter8": anon_settled,
     # where it goes (MiB per 100 faults after the first 8): each class of anonymous mapping, and the GC's own view
-    "anonMiBPer100FaultsAfter8": {k: after8(k) for k in ANON_CLASSES + ["gcCommitted", "gcHeap"]}, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
+    "anonMiBPer100FaultsAfter8": {k: after8(k) for k in ANON_CLASSES + ["anonHugePages", "gcCommitted", "gcHeap"]},
+    "transparentHugePages": THP, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
     "fdsSlopePer100Faults": metrics.get("fds", {}).get("slopePer100Faults"),
     "fdSocketGrowth": (metrics["fdSocket"]["max"] - metrics["fdSocket"]["start"]) if "fdSocket" in metrics else None,
     "pipeLowFirstHalf": min((s["fdPipe"] for s in samples[:len(samples) // 2]), default=None),
