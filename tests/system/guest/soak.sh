@@ -7,15 +7,19 @@
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
 # After the bring-up and after every fault it samples the daemon (RSS anonymous/file, open fds by kind, threads,
 # its zombie children), the zombies and processes of both hosts (host_B = user hostb) and the files in /run and
-# /tmp. Samples: $SYSTEST_OUT/soak-samples.jsonl; last line on stdout (and $SYSTEST_OUT/summary.json): one JSON
-# object with the counts, start/end values and least-squares slopes per 100 faults (anonymous RSS also after the
-# first 8 faults). Exit 0 only if every fault recovered, no sample saw a zombie, the teardown was clean, the
+# /tmp; the runtime's own view from the daemon's /metrics (GC heap, GC committed, allocated, collections, JIT
+# compilations, pool threads); and every mapping of the daemon ($SYSTEST_OUT/smaps/N), which the summary sorts
+# into GC, glibc's main heap and arenas, thread stacks, written file pages and the rest (with their transparent
+# huge pages). Samples: $SYSTEST_OUT/soak-samples.jsonl; last line on stdout (and $SYSTEST_OUT/summary.json): one
+# JSON object with the counts, start/end values and least-squares slopes per 100 faults (anonymous RSS, each class
+# of it and the GC's figures also after the first 8 faults: anonMiBPer100FaultsAfter8). Exit 0 only if every fault recovered, no sample saw a zombie, the teardown was clean, the
 # daemon's fds do not trend up (least-squares slope <= 10 per 100 faults; sockets flat; the pipes' low point in
 # the second half of the run no higher than in the first half + 4: a leak of a chain's pipes raises that low
 # point, pipes of a chain being drained at sample time do not). Anonymous RSS is reported, not judged: over 25
 # faults it still grows while the runtime settles (issue 15 keeps that question open).
 #
-# Environment: SYSTEST_SOAK_FAULTS (default 25), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
+# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
+# logs each memory trim after ready with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
