@@ -42,7 +42,7 @@ public class SoakScenarioTests(ITestOutputHelper output)
         Assert.True(s.GetProperty("fdSocketGrowth").GetInt32() <= 2, $"the daemon's sockets grew: {s.GetProperty("metrics").GetProperty("fdSocket")}");
         var pipes = (First: s.GetProperty("pipeLowFirstHalf").GetInt32(), Second: s.GetProperty("pipeLowSecondHalf").GetInt32());
         Assert.True(pipes.Second <= pipes.First + 4, $"the pipes' low point rose from {pipes.First} to {pipes.Second}");
-        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {s.GetProperty("rssAnonMiBPer100FaultsAfter8")} MiB per 100 faults after the first 8 (reported, not judged)");
+        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {s.GetProperty("rssAnonMiBPer100FaultsAfter8")} MiB per 100 faults after the first 8 (reported, not judged); by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")}");
         Assert.True(s.GetProperty("teardownClean").GetBoolean(), "something was left after the final SIGTERM");
         Assert.Equal(0, exitCode);
     }
