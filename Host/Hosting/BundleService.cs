@@ -11,7 +11,8 @@ namespace EqlActors.Host.Hosting;
 /// <summary>
 /// Starts the bundle once the actor system is up and tears it down on shutdown (SIGTERM, SIGINT, a control
 /// <c>stop</c>): <c>StopBundle</c>, then wait (bounded) for <c>BundleStopped</c> before the actor system goes.
-/// Tells systemd how many links are enslaved (<c>STATUS=</c>) whenever that changes.
+/// Tells systemd how many links are enslaved (<c>STATUS=</c>) whenever that changes, and gives memory back once
+/// the bundle is ready again (<see cref="MemoryTrimmer"/>).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class BundleService(
@@ -22,12 +23,14 @@ public sealed class BundleService(
     ILogger<BundleService> log) : IHostedService
 {
     private IActorRef? _reporter;
+    private IActorRef? _trimmer;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var bundle = await bundleRef.GetAsync(cancellationToken);
         var notifier = SystemdStatus.Create(services);
         _reporter = system.ActorOf(Props.Create(() => new StatusReporter(bundle, notifier, state.Config.EffectiveLinks.Length)), "status-reporter");
+        _trimmer = system.ActorOf(Props.Create(() => new MemoryTrimmer(log)), "memory-trimmer");
         log.LogInformation("Starting bundle with links {Links}", string.Join(",", state.Config.EffectiveLinks));
         bundle.Tell(new StartBundle());
     }
@@ -47,6 +50,7 @@ public sealed class BundleService(
             log.LogError("Bundle teardown did not finish: {Reason}", ex.Message);
         }
         _reporter?.Tell(PoisonPill.Instance);
+        _trimmer?.Tell(PoisonPill.Instance);
     }
 }
 

@@ -26,6 +26,9 @@ public sealed class MetricsService(
     /// <summary>How long a scrape waits for the bundle's status before it serves the previous one.</summary>
     public static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>The .NET runtime's built-in meter (<c>dotnet.gc.*</c>, <c>dotnet.jit.*</c>, <c>dotnet.process.*</c>, ...).</summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
     private BundleMeter? _meter;
     private IDisposable? _adapter;
     private PrometheusEndpoint? _endpoint;
@@ -86,7 +89,9 @@ public sealed class MetricsService(
         var meter = _meter.Meter;
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
-            InstrumentFilterPredicate = i => ReferenceEquals(i.Meter, meter),
+            // The runtime's own meter too (GC heap and committed bytes, allocations, JIT, threads): what an operator
+            // needs to tell a leak from a heap still settling over months of faults.
+            InstrumentFilterPredicate = i => ReferenceEquals(i.Meter, meter) || i.Meter.Name == RuntimeMeterName,
             Registry = registry,
             MetricFactory = Prometheus.Metrics.WithCustomRegistry(registry),
             // Every instrument is observable, so every series is refreshed by each scrape: none expires while scraped.

@@ -64,6 +64,7 @@ public sealed class SshSession : IDisposable
         catch
         {
             foreach (var c in hops) c.Dispose();
+            (key as IDisposable)?.Dispose();
             throw;
         }
     }
@@ -211,5 +212,8 @@ public sealed class SshSession : IDisposable
             try { _clients[i].Dispose(); } catch (Exception) { /* closing anyway */ }
         }
         _clients.Clear();
+        // The key holds its algorithm objects (native memory over OpenSSL for RSA): released now, not by a
+        // finalizer after a full GC that an idle daemon seldom runs.
+        (_key as IDisposable)?.Dispose();
     }
 }

@@ -16,9 +16,10 @@ public sealed class QemuGuestCollection
 /// does and injects 25 rotating real faults (pppd SIGKILL, ssh kill, one remote slirp unit killed, a link set down,
 /// the remote LAN's route deleted), a verified transfer after each, sampling the daemon's and both hosts'
 /// resources after each. Nothing may leak: no zombie at any sample, the daemon's fds without an upward trend (slope
-/// per 100 faults, sockets flat, the pipes' low point not rising). Anonymous RSS is reported in the output, not
-/// judged: over 25 faults it still grows while the runtime settles (81 MiB per 100 faults after the first 8 in the
-/// first complete run), an open question of issue 15, not a settled goal.
+/// per 100 faults, sockets flat, the pipes' low point not rising). Anonymous RSS is reported in the output with
+/// its growth by owner (GC, glibc heap and arenas, stacks), not judged: it grew 81-91 MiB per 100 faults after the
+/// first 8 before the daemon gave freed memory back after each recovery (MemoryTrimmer); it becomes a judged
+/// criterion once a 25-fault run with the trim shows it within issue 15's 5 MiB per 100 faults.
 /// </summary>
 [Collection(QemuGuestCollection.Name)]
 public class SoakScenarioTests(ITestOutputHelper output)
@@ -42,7 +43,7 @@ public class SoakScenarioTests(ITestOutputHelper output)
         Assert.True(s.GetProperty("fdSocketGrowth").GetInt32() <= 2, $"the daemon's sockets grew: {s.GetProperty("metrics").GetProperty("fdSocket")}");
         var pipes = (First: s.GetProperty("pipeLowFirstHalf").GetInt32(), Second: s.GetProperty("pipeLowSecondHalf").GetInt32());
         Assert.True(pipes.Second <= pipes.First + 4, $"the pipes' low point rose from {pipes.First} to {pipes.Second}");
-        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {s.GetProperty("rssAnonMiBPer100FaultsAfter8")} MiB per 100 faults after the first 8 (reported, not judged)");
+        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {s.GetProperty("rssAnonMiBPer100FaultsAfter8")} MiB per 100 faults after the first 8 (reported, not judged); by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")}");
         Assert.True(s.GetProperty("teardownClean").GetBoolean(), "something was left after the final SIGTERM");
         Assert.Equal(0, exitCode);
     }

@@ -73,6 +73,10 @@ public sealed class OperationsTests
         Assert.Equal(1, Series(scrape, "eqlactors_bundle_status_answered"));
         Assert.Matches(@"(?m)^# TYPE eqlactors_link_up gauge", scrape);
         Assert.DoesNotContain("secret", scrape, StringComparison.OrdinalIgnoreCase);
+        // The runtime's own meter: what tells a managed leak from native memory on a long-running daemon.
+        Assert.Matches(@"(?m)^system_runtime_dotnet_gc_heap_total_allocated [1-9]", scrape);
+        Assert.Matches(@"(?m)^system_runtime_dotnet_jit_compiled_methods [1-9]", scrape);
+        Assert.Matches(@"(?m)^system_runtime_dotnet_gc_last_collection_memory_committed_size [0-9]", scrape);
         // Counters come from the simulated kernel once the health actor sampled them (every reconcile interval).
         await Wait.UntilAsync(() => Series(Scrape(port).Result, "eqlactors_link_tx_packets_total", ("link", "0")) > 0, TimeSpan.FromSeconds(30), "tx packet counters", pollMs: 500);
 

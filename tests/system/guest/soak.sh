@@ -7,15 +7,19 @@
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
 # After the bring-up and after every fault it samples the daemon (RSS anonymous/file, open fds by kind, threads,
 # its zombie children), the zombies and processes of both hosts (host_B = user hostb) and the files in /run and
-# /tmp. Samples: $SYSTEST_OUT/soak-samples.jsonl; last line on stdout (and $SYSTEST_OUT/summary.json): one JSON
-# object with the counts, start/end values and least-squares slopes per 100 faults (anonymous RSS also after the
-# first 8 faults). Exit 0 only if every fault recovered, no sample saw a zombie, the teardown was clean, the
+# /tmp; the runtime's own view from the daemon's /metrics (GC heap, GC committed, allocated, collections, JIT
+# compilations, pool threads); and every mapping of the daemon ($SYSTEST_OUT/smaps/N), which the summary sorts
+# into GC, glibc's main heap and arenas, thread stacks, written file pages and the rest (with their transparent
+# huge pages). Samples: $SYSTEST_OUT/soak-samples.jsonl; last line on stdout (and $SYSTEST_OUT/summary.json): one
+# JSON object with the counts, start/end values and least-squares slopes per 100 faults (anonymous RSS, each class
+# of it and the GC's figures also after the first 8 faults: anonMiBPer100FaultsAfter8). Exit 0 only if every fault recovered, no sample saw a zombie, the teardown was clean, the
 # daemon's fds do not trend up (least-squares slope <= 10 per 100 faults; sockets flat; the pipes' low point in
 # the second half of the run no higher than in the first half + 4: a leak of a chain's pipes raises that low
 # point, pipes of a chain being drained at sample time do not). Anonymous RSS is reported, not judged: over 25
 # faults it still grows while the runtime settles (issue 15 keeps that question open).
 #
-# Environment: SYSTEST_SOAK_FAULTS (default 25), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
+# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
+# logs each memory trim after ready with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
@@ -23,6 +27,7 @@ PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
 FAULTS=${SYSTEST_SOAK_FAULTS:-25}
 [[ $FAULTS =~ ^[0-9]+$ ]] && [ "$FAULTS" -ge 1 ] || { log "SYSTEST_SOAK_FAULTS must be a positive number, not '$FAULTS'"; exit 2; }
 SAMPLES=$SYSTEST_OUT/soak-samples.jsonl
+METRICS_LISTEN=127.0.0.1:9477
 KINDS=(pppd-kill ssh-kill unit-kill link-down route-delete)
 
 # unit_slirp / kill_unit_slirp (SIGKILL to unit N's own slirp -l N), kill_ssh_of, delete_lan_route: product.sh's
@@ -31,7 +36,7 @@ nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]
 
 # sample FAULTS_SO_FAR: one JSON line of the resources in use
 sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files
-  st=$(awk '/^(VmRSS|RssAnon|RssFile|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
   # fds by kind: one ls for the whole table (a fork costs milliseconds here)
   # `|| true` inside: an fd or a file that goes away while it is listed makes ls/find exit 1, which pipefail and
   # set -e would turn into the end of the whole soak (seen after 8 faults).
@@ -41,23 +46,44 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
     END { printf "%d %d %d\n", zd, z, n }')
   hostb_procs=$(pgrep -c -u hostb || true); slirps=$(pgrep -c -u hostb -x slirp || true)
   ssh=$(pgrep -c -x ssh || true); pppd=$(pgrep -c -x pppd || true)
+  # the runtime's own view (the daemon's /metrics, System.Runtime meter), in KiB like /proc's figures
+  rt=$({ curl -s --max-time 20 "http://$METRICS_LISTEN/metrics" 2>/dev/null || true; } | awk '
+    /^system_runtime_dotnet_gc_last_collection_heap_size\{/ { heap += $NF }
+    /^system_runtime_dotnet_gc_last_collection_heap_fragmentation_size\{/ { frag += $NF }
+    /^system_runtime_dotnet_gc_last_collection_memory_committed_size / { committed = $NF }
+    /^system_runtime_dotnet_gc_heap_total_allocated / { alloc = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen0"/ { g0 = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen1"/ { g1 = $NF }
+    /^system_runtime_dotnet_gc_collections\{gc_heap_generation="gen2"/ { g2 = $NF }
+    /^system_runtime_dotnet_jit_compiled_methods / { jm = $NF }
+    /^system_runtime_dotnet_jit_compiled_il_size / { jil = $NF }
+    /^system_runtime_dotnet_thread_pool_thread_count / { tp = $NF; seen = 1 }
+    END { if (seen) printf ",\"gcHeap\":%d,\"gcFragmented\":%d,\"gcCommitted\":%d,\"gcAllocated\":%d,\"gcGen0\":%d,\"gcGen1\":%d,\"gcGen2\":%d,\"jitMethods\":%d,\"jitIlKiB\":%d,\"threadPoolThreads\":%d",
+      heap / 1024, frag / 1024, committed / 1024, alloc / 1024, g0, g1, g2, jm, jil / 1024, tp }')
+  # every mapping of the daemon, one line each (start end perms anonymous-KiB rss-KiB name): the summary sorts the
+  # anonymous memory into GC, malloc arenas, thread stacks and the rest
+  mkdir -p "$SYSTEST_OUT/smaps"
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { if (m) print m, anon, rss, huge; split($1, a, "-"); m = a[1] " " a[2] " " $2 " " ($6 == "" ? "-" : $6); anon = 0; rss = 0; huge = 0 }
+    /^Anonymous:/ { anon = $2 } /^Rss:/ { rss = $2 } /^AnonHugePages:/ { huge = $2 } END { if (m) print m, anon, rss, huge }' "/proc/$pid/smaps" >"$SYSTEST_OUT/smaps/$n" 2>/dev/null || true
   run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
-  printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d}\n' \
-    "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" >>"$SAMPLES"
+  printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
+    "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
   log "sample after $n faults: $(tail -n 1 "$SAMPLES")"
 }
 
 # ---------------------------------------------------------------- run
 T0=$(now)
-rm -f "$SAMPLES"
+rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps"
 topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
 # (product.sh's config) a link can need more than the default 60 s to come up (seen at host load 30-40).
-python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" <<'PY'
+python3 - "$CONFIG" "${SYSTEST_CONNECT_TIMEOUT:-60}" "$METRICS_LISTEN" "${SYSTEST_SOAK_LOG_LEVEL:-}" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c.setdefault("supervision", {})["linkUpTimeoutSeconds"] = 2 * int(sys.argv[2])
+c["metrics"] = {"listen": sys.argv[3]}  # the runtime's GC/JIT figures for the samples
+if sys.argv[4]: c.setdefault("control", {})["logLevel"] = sys.argv[4]
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 sysctl -qw net.ipv4.tcp_reordering=3
@@ -96,6 +122,44 @@ statuses=""; for k in "${FAULT_ORDER[@]}"; do statuses+="$k=${FAULT_STATUS[$k]:-
 SOAK_FAULTS=$FAULTS SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
 import json, os, sys
 samples = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
+ARENA = 64 << 20
+ANON_CLASSES = ["anonGc", "anonMallocMain", "anonMallocArenas", "anonThreadStacks", "anonFileCow", "anonOther"]
+def anon_classes(path):  # KiB of anonymous memory by owner, from the sample's mapping list
+    maps = []; huge = [0]
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 6: maps.append((int(f[0], 16), int(f[1], 16), f[2], f[3], int(f[4])))
+        if len(f) == 7: huge[0] += int(f[6])
+    maps.sort()
+    n = len(maps)
+    unnamed = lambda k: 0 <= k < n and maps[k][3] == "-"
+    adjacent = lambda k: unnamed(k) and unnamed(k + 1) and maps[k][1] == maps[k + 1][0]
+    guard = lambda k: unnamed(k) and maps[k][2].startswith("---") and maps[k][1] - maps[k][0] <= 64 << 10
+    stack = lambda k: unnamed(k) and maps[k][2].startswith("rw") and k > 0 and adjacent(k - 1) and guard(k - 1)
+    # the GC's reservation (regions): the largest unnamed ---p mapping (>= 256 MiB, 2x RAM or more) and the
+    # adjacent unnamed mappings before it down to the first thread stack or guard page
+    gc = set()
+    big = max(((maps[k][1] - maps[k][0], k) for k in range(n) if unnamed(k) and maps[k][2].startswith("---")), default=(0, -1))
+    if big[0] >= 256 << 20:
+        k = big[1]; gc.add(k)
+        while adjacent(k - 1) and not stack(k - 1) and not guard(k - 1): k -= 1; gc.add(k)
+    out = dict.fromkeys(ANON_CLASSES, 0)
+    for k, (s, e, perms, name, anon) in enumerate(maps):
+        nxt = maps[k + 1] if k + 1 < n else None
+        if k in gc: c = "anonGc"
+        elif name == "[heap]": c = "anonMallocMain"                  # glibc's main arena (brk)
+        elif name == "[stack]" or stack(k): c = "anonThreadStacks"
+        elif name.startswith("/") and not name.startswith("/memfd:"): c = "anonFileCow"   # written pages of mapped files
+        # a glibc arena heap: 64 MiB aligned, its unused tail reserved ---p
+        elif unnamed(k) and perms.startswith("rw") and s % ARENA == 0 and (e - s == ARENA or (adjacent(k) and nxt[2].startswith("---") and nxt[1] - s == ARENA)): c = "anonMallocArenas"
+        else: c = "anonOther"                                        # runtime loader heaps, JIT data, large mallocs
+        out[c] += anon
+    out["anonHugePages"] = huge[0]  # of all the above, backed by transparent huge pages (2 MiB each)
+    return out
+for s in samples:
+    path = os.path.join(os.path.dirname(sys.argv[1]), "smaps", str(s["faults"]))
+    if os.path.exists(path) and os.path.getsize(path): s.update(anon_classes(path))
+THP = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip() if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled") else None
 faults = [l.split() for l in os.environ["SOAK_STATUSES"].splitlines() if l.strip()]
 status = {f[0].split("=")[0]: f[0].split("=", 1)[1] for f in faults}
 recover = sorted(float(f[1].split("=")[1]) for f in faults if f[1] != "recover=null")
@@ -105,12 +169,15 @@ def slope(points):  # least squares, per 100 faults
     sxx = sum((x - mx) ** 2 for x, _ in points)
     return round(100 * sum((x - mx) * (y - my) for x, y in points) / sxx, 2) if sxx else None
 keys = ["VmRSS", "RssAnon", "RssFile", "Threads", "fds", "fdSocket", "fdPipe", "fdAnon", "fdFile", "zombiesOfDaemon", "zombies",
-        "processes", "hostAProcesses", "hostBProcesses", "hostBSlirps", "ssh", "pppd", "runFiles", "tmpFiles"]
+        "processes", "hostAProcesses", "hostBProcesses", "hostBSlirps", "ssh", "pppd", "runFiles", "tmpFiles",
+        "RssShmem", "gcHeap", "gcFragmented", "gcCommitted", "gcAllocated", "gcGen0", "gcGen1", "gcGen2", "jitMethods", "jitIlKiB",
+        "threadPoolThreads", "anonHugePages"] + ANON_CLASSES
 metrics = {}
 for k in keys:
     pts = [(s["faults"], s[k]) for s in samples if k in s]
     if pts: metrics[k] = {"start": pts[0][1], "end": pts[-1][1], "min": min(y for _, y in pts), "max": max(y for _, y in pts), "slopePer100Faults": slope(pts)}
-anon_settled = slope([(s["faults"], s["RssAnon"] / 1024) for s in samples if s["faults"] >= 8 and "RssAnon" in s])
+after8 = lambda k: slope([(s["faults"], s[k] / 1024) for s in samples if s["faults"] >= 8 and k in s])
+anon_settled = after8("RssAnon")
 recovered = sum(1 for v in status.values() if v == "recovered")
 pct = lambda p: recover[min(len(recover) - 1, int(p * len(recover)))] if recover else None
 summary = {
@@ -120,7 +187,10 @@ summary = {
     "samples": len(samples), "maxZombies": max((s["zombiesOfDaemon"] for s in samples), default=None),
     "maxZombiesSystem": max((s["zombies"] for s in samples), default=None),
     "fdsStart": metrics.get("fds", {}).get("start"), "fdsEnd": metrics.get("fds", {}).get("end"),
-    "rssAnonMiBPer100FaultsAfter8": anon_settled, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
+    "rssAnonMiBPer100FaultsAfter8": anon_settled,
+    # where it goes (MiB per 100 faults after the first 8): each class of anonymous mapping, and the GC's own view
+    "anonMiBPer100FaultsAfter8": {k: after8(k) for k in ANON_CLASSES + ["anonHugePages", "gcCommitted", "gcHeap"]},
+    "transparentHugePages": THP, "teardownClean": os.environ["SOAK_CLEAN"] == "true",
     "fdsSlopePer100Faults": metrics.get("fds", {}).get("slopePer100Faults"),
     "fdSocketGrowth": (metrics["fdSocket"]["max"] - metrics["fdSocket"]["start"]) if "fdSocket" in metrics else None,
     "pipeLowFirstHalf": min((s["fdPipe"] for s in samples[:len(samples) // 2]), default=None),
