@@ -121,10 +121,13 @@ public sealed class SshdFixture : IDisposable
         Jump?.Dispose();
         // sshd's per-connection processes outlive their parents and, this process being a child subreaper
         // (see LinuxPppProcesses), end up as its zombies. Both servers are reaped by now, so every zombie
-        // child named sshd is one of those; other zombies may belong to the runtime and are left alone.
+        // child named sshd is one of those. Reaped through the ChildReaper, which leaves the runtime's own
+        // children alone: another fixture's sshd server, a zombie for the moment between its exit and the
+        // runtime's own waitpid, also matches, and a plain waitpid on it makes the runtime FailFast (ECHILD).
         var self = Environment.ProcessId;
         foreach (var z in ProcessTree.All().Where(p => p.IsZombie && p.ParentPid == self && Comm(p.Pid) == "sshd"))
-            Native.waitpid(z.Pid, out _, Native.WNOHANG);
+            ChildReaper.Shared.Vouch(z.Pid);
+        ChildReaper.Shared.Sweep();
         if (_userCreated)
         {
             var pids = ProcessTree.All().Where(p => ProcessUid(p.Pid) == Uid).Select(p => p.Pid).ToList();
@@ -282,7 +285,8 @@ public sealed class Sshd : IDisposable
             {
                 var s = ProcessTree.Stat(pid);
                 if (s is null) break;
-                if (s.IsZombie && s.ParentPid == self) { Native.waitpid(pid, out _, Native.WNOHANG); continue; }
+                // through the ChildReaper: the pid may have been reused by a child of the runtime's own
+                if (s.IsZombie && s.ParentPid == self) { ChildReaper.Shared.Vouch(pid); ChildReaper.Shared.Sweep(); }
                 Thread.Sleep(10);
             }
         }
