@@ -1,6 +1,5 @@
-using System.Runtime;
-using System.Runtime.InteropServices;
 using Akka.Actor;
+using EqlActors.Host.Linux;
 using EqlActors.Messages;
 using Microsoft.Extensions.Logging;
 
@@ -13,8 +12,8 @@ namespace EqlActors.Host.Hosting;
 /// OpenSSL) is released only when the GC finalizes them, which with a heap this small can take hundreds of faults,
 /// and glibc keeps freed pages of its per-thread arenas. So, <see cref="SettleDelay"/> after <c>BundleReady</c> (at
 /// most once per <see cref="MinInterval"/>): a full compacting collection that decommits what it can, the pending
-/// finalizers, another collection for what they freed, then glibc's <c>malloc_trim(0)</c>. The collection runs on
-/// a thread-pool thread, never on the actor's. Measured in the soak: docs/benchmarks.md, "Memory over faults".
+/// finalizers, another collection for what they freed, then glibc's <c>malloc_trim(0)</c> (<see cref="ProcessMemory"/>,
+/// the OS side). The trim runs on a thread-pool thread, never on the actor's. Measured in the soak: docs/benchmarks.md, "Memory over faults".
 /// </summary>
 internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
 {
@@ -24,15 +23,17 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(30);
 
     private sealed record TrimNow;
-    internal sealed record Trimmed(long AnonBeforeKiB, long AnonAfterKiB, long GcCommittedKiB, double Milliseconds);
 
     private readonly ILogger _log;
+    private readonly Func<Trimmed> _trim;
     private DateTime _last = DateTime.MinValue;
     private bool _scheduled;
 
-    public MemoryTrimmer(ILogger log)
+    /// <param name="trim">the trim itself, blocking (run off the actor's thread): <see cref="ProcessMemory.Trim"/></param>
+    public MemoryTrimmer(ILogger log, Func<Trimmed> trim)
     {
         _log = log;
+        _trim = trim;
         Receive<BundleReady>(_ =>
         {
             if (_scheduled) return;
@@ -43,7 +44,7 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
         Receive<TrimNow>(_ =>
         {
             _last = DateTime.UtcNow;
-            Task.Run(Trim).PipeTo(Self);
+            Task.Run(_trim).PipeTo(Self);
         });
         Receive<Trimmed>(t =>
         {
@@ -56,40 +57,6 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
             _scheduled = false;
             _log.LogWarning("Memory trim failed: {Reason}", f.Cause.Message);
         });
-    }
-
-    /// <summary>The trim itself (blocking: call it off the actor's thread).</summary>
-    internal static Trimmed Trim()
-    {
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        var anon = RssAnonKiB();
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        MallocTrim();
-        return new Trimmed(anon, RssAnonKiB(), GC.GetGCMemoryInfo().TotalCommittedBytes / 1024, started.Elapsed.TotalMilliseconds);
-    }
-
-    /// <summary>glibc only: musl and others have no malloc_trim (and no per-thread arenas to trim).</summary>
-    private static void MallocTrim()
-    {
-        try { malloc_trim(0); }
-        catch (EntryPointNotFoundException) { }
-        catch (DllNotFoundException) { }
-    }
-
-    [DllImport("libc")]
-    private static extern int malloc_trim(nuint pad);
-
-    public static long RssAnonKiB()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("RssAnon:", StringComparison.Ordinal));
-            return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException) { return -1; }
     }
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(BundleReady));

@@ -134,6 +134,7 @@ public static class ServiceHost
                 }
                 else
                 {
+                    ProcessMemory.DisableTransparentHugePages();
                     ports = LinuxSystem.Create(config);
                 }
                 state.Ports = ports;

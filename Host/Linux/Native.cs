@@ -18,6 +18,7 @@ internal static class Native
     public const int SIGKILL = 9;
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int PR_SET_THP_DISABLE = 41;
     public const short POLLIN = 1;
     public const long SYS_pidfd_open = 434;
 

@@ -1,3 +1,4 @@
+using EqlActors.Host.Linux;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -25,7 +26,7 @@ public sealed class MemoryTrimmerTests : TestKit
     public void Trims_once_after_the_bundle_is_ready_however_many_ready_events_come_before()
     {
         var log = new RecordingLogger();
-        var trimmer = Sys.ActorOf(Props.Create(() => new MemoryTrimmer(log)));
+        var trimmer = Sys.ActorOf(Props.Create(() => new MemoryTrimmer(log, ProcessMemory.Trim)));
         trimmer.Tell(new Identify(1));
         ExpectMsg<ActorIdentity>(); // PreStart (the subscription) has run
         for (var i = 0; i < 3; i++) Sys.EventStream.Publish(new BundleReady("b", DateTimeOffset.UtcNow));
@@ -50,13 +51,22 @@ public sealed class MemoryTrimmerTests : TestKit
         for (var i = 0; i < blocks.Length - 1; i++) Marshal.FreeHGlobal(blocks[i]);
         try
         {
-            var before = MemoryTrimmer.RssAnonKiB();
-            var trimmed = MemoryTrimmer.Trim();
+            var before = ProcessMemory.RssAnonKiB();
+            var trimmed = ProcessMemory.Trim();
             Assert.True(before - trimmed.AnonAfterKiB >= 12 * 1024, $"anonymous memory {before} -> {trimmed.AnonAfterKiB} KiB");
         }
         finally
         {
             Marshal.FreeHGlobal(blocks[^1]);
         }
+    }
+
+    [Fact]
+    public void Transparent_huge_pages_are_off_for_the_process_after_asking()
+    {
+        // what the real daemon does at its start (ServiceHost); /proc shows the flag since Linux 5.0
+        ProcessMemory.DisableTransparentHugePages();
+        var line = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("THP_enabled:", StringComparison.Ordinal));
+        Assert.Equal("0", line["THP_enabled:".Length..].Trim());
     }
 }
