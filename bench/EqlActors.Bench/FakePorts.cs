@@ -81,5 +81,6 @@ public sealed class FakeRemote : IRemoteHost
     public Task WriteRcFilesAsync(IReadOnlyList<int> links, CancellationToken ct = default) => Task.CompletedTask;
     public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
     public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+    public Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => Task.FromResult(true);
     public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Task.FromResult(new SlirpProbe(true, true, 4, false, "bench stand-in"));
 }
