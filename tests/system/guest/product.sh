@@ -141,13 +141,17 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
 }
 
 kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
-kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }   # the oldest: it owns the socket
+# the main slirp: the one listening on ~hostb/.slirp_socket (not the oldest slirp: after the main slirp was killed
+# and restarted, a unit's `slirp -l N` that started a moment before unit 0's is older than the new main)
+main_slirp() { local p; p=$(ss -Hxlp 2>/dev/null | grep -F ' /home/hostb/.slirp_socket ' | grep -o 'pid=[0-9]*' | head -n 1)
+  if [ -n "$p" ]; then echo "${p#pid=}"; else pgrep -o -u hostb -x slirp; fi; }
+kill_main_slirp() { local p; p=$(main_slirp) && [ -n "$p" ] && kill "$p"; }
 # unit N's own `slirp -l N` on host_B (it attached the unit and waits; the main slirp serves the unit)
 unit_slirp() { local f p a; for f in /proc/[0-9]*/cmdline; do
   mapfile -d '' -t a <"$f" 2>/dev/null || continue
   [ "${#a[@]}" -ge 3 ] && [[ ${a[0]} == *slirp ]] && [ "${a[1]}" = -l ] && [ "${a[2]%%,*}" = "$1" ] || continue
   p=${f#/proc/}; echo "${p%/cmdline}"; return 0; done; return 1; }
-kill_unit_slirp() { local p; p=$(unit_slirp "$1") && [ "$p" != "$(pgrep -o -u hostb -x slirp)" ] && kill -KILL "$p"; }
+kill_unit_slirp() { local p; p=$(unit_slirp "$1") && [ "$p" != "$(main_slirp)" ] && kill -KILL "$p"; }
 # the link's ssh client: the ssh whose parent (exec) or grandparent (sh -c wrapper) is the link's pppd
 kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   for s in $(procs_named ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
