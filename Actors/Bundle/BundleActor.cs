@@ -20,9 +20,20 @@ namespace EqlActors.Actors;
 /// actor a pending preparation, the link supervisor its start (its new link actors adopt the running chains), and
 /// while stopping, the child that owed the current step gets its request again.
 /// </remarks>
-public sealed class BundleActor : ReceiveActor
+public sealed class BundleActor : ReceiveActor, IWithTimers
 {
     private sealed record ChildRestarted(IActorRef Child);
+    private sealed record StallWatchTick;
+
+    /// <summary>
+    /// A timer of this period tells whether the daemon was stalled (SIGSTOP, a frozen VM, swapping): when it comes
+    /// later than one reconcile interval past its time, every observation may be stale, and status requests wait
+    /// (at most <see cref="StallSettleMax"/>) until the EQL and route actors have observed the kernel anew and the
+    /// link events queued during the stall have come in (<see cref="StallSettleMin"/>).
+    /// </summary>
+    private static readonly TimeSpan StallWatchInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StallSettleMin = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StallSettleMax = TimeSpan.FromSeconds(3);
 
     /// <summary>The stop saga's steps in order: who is asked, and with what.</summary>
     private enum StopStep
@@ -96,6 +107,13 @@ public sealed class BundleActor : ReceiveActor
     private double? _lastRecoverySeconds;
     private readonly long[] _recoveryBuckets = new long[BundleStats.RecoveryBucketBounds.Count];
     private DateTimeOffset? _degradedSince;
+    private DateTimeOffset _lastWatch;
+    private DateTimeOffset? _stallReconcileSince;
+    private bool _eqlSeenSinceStall;
+    private bool _routesSeenSinceStall;
+    private readonly List<IActorRef> _statusWaiting = [];
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public BundleActor(BundleConfig config, SystemPorts ports, BundleOptions options)
     {
@@ -112,6 +130,46 @@ public sealed class BundleActor : ReceiveActor
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => new RestartAndTell(_log);
+
+    protected override void PreStart()
+    {
+        _lastWatch = Now;
+        Timers.StartPeriodicTimer("stall-watch", new StallWatchTick(), StallWatchInterval);
+    }
+
+    /// <summary>Whether the stall watch is overdue by more than a reconcile interval: true at most once per stall.</summary>
+    private bool DetectStall()
+    {
+        var late = Now - _lastWatch - StallWatchInterval;
+        _lastWatch = Now;
+        if (late <= _ctx.Config.Supervision.ReconcileInterval || _phase is BundlePhase.Stopped) return false;
+        _log.Warning("Bundle {Bundle}: the daemon was stalled for about {Seconds:0.0} s; reconciling before status answers", _ctx.Name, late.TotalSeconds);
+        _stallReconcileSince = Now;
+        _eqlSeenSinceStall = false;
+        _routesSeenSinceStall = false;
+        _routes.Tell(new ReconcileRoutes());
+        return true;
+    }
+
+    /// <summary>Answers the status requests held since a stall once the world was looked at anew (or the bound passed).</summary>
+    private void SettleAfterStall()
+    {
+        if (_stallReconcileSince is not { } since) return;
+        var waited = Now - since;
+        if (waited < StallSettleMax && !(waited >= StallSettleMin && _eqlSeenSinceStall && _routesSeenSinceStall)) return;
+        _stallReconcileSince = null;
+        var status = Status();
+        foreach (var r in _statusWaiting) r.Tell(status);
+        _statusWaiting.Clear();
+    }
+
+    private void AnswerStatus()
+    {
+        // The request may come before the overdue watch tick: judge the stall here too.
+        DetectStall();
+        if (_stallReconcileSince is null) Sender.Tell(Status());
+        else _statusWaiting.Add(Sender);
+    }
 
     private void StoppedState()
     {
@@ -174,7 +232,12 @@ public sealed class BundleActor : ReceiveActor
     /// <summary>What every state does: status, the link records, the children's observations, publishing events.</summary>
     private void Common()
     {
-        Receive<GetBundleStatus>(_ => Sender.Tell(Status()));
+        Receive<GetBundleStatus>(_ => AnswerStatus());
+        Receive<StallWatchTick>(_ =>
+        {
+            DetectStall();
+            SettleAfterStall();
+        });
         Receive<CheckAlive>(m => _eql.Forward(m));
         Receive<RestartLink>(_ => { });
         Receive<RestartParkedLinks>(_ => { });
@@ -288,12 +351,14 @@ public sealed class BundleActor : ReceiveActor
         {
             _reconcilePasses++;
             _eqlView = m;
+            _eqlSeenSinceStall = true;
             EvaluateReadiness();
         });
         Receive<RoutesObserved>(m =>
         {
             _reconcilePasses++;
             _routesView = m;
+            _routesSeenSinceStall = true;
             EvaluateReadiness();
         });
     }

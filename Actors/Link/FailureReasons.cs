@@ -137,6 +137,20 @@ public static partial class FailureReasons
         return new LinkFailure($"cannot reach {hop}: {why}", false, FailureClass.Unreachable);
     }
 
+    /// <summary>
+    /// The ssh hop whose answering again would let a failed link retry before its backoff ends: the one a failure
+    /// of reaching a hop names (host_B or a jump host), else the first hop; null for every other kind of failure
+    /// (a hop that answers says nothing about a failing slirp or a refused key).
+    /// </summary>
+    public static SshEndpoint? HopToCheck(string cls, string reason, RemoteConfig remote)
+    {
+        if (cls is not (FailureClass.ConnectionRefused or FailureClass.Unreachable or FailureClass.TimedOut or FailureClass.ConnectionLost)) return null;
+        var jumps = remote.JumpHosts.IsDefault ? [] : remote.JumpHosts;
+        if (reason.Contains($"host_B ({remote.Account})", StringComparison.Ordinal)) return remote.Account;
+        if (jumps.FirstOrDefault(j => reason.Contains($"jump host {j}", StringComparison.Ordinal)) is { } named) return named;
+        return jumps.Length > 0 ? jumps[0] : remote.Account;
+    }
+
     private static string FirstHop(RemoteConfig r) => r.JumpHosts.IsDefaultOrEmpty ? $"host_B ({r.Account})" : $"jump host {r.JumpHosts[0]}";
 
     /// <summary>Names the hop ssh spoke of by address: "jump host fireman@fw" or "host_B (hostb@host:2201)".</summary>

@@ -265,7 +265,7 @@ public sealed class LinkActor : PortActor
             {
                 // Not an exception: a stop request waiting in the stash must not be mistaken for a crash, and the
                 // supervisor learns the reason. Whatever is stashed goes with the actor; the supervisor knows.
-                Context.Parent.Tell(new LinkAttemptFailed(_link, reason));
+                Context.Parent.Tell(new LinkAttemptFailed(_link, reason, failure.Class));
                 Context.Stop(Self);
                 return;
             }

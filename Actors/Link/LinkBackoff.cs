@@ -20,9 +20,20 @@ namespace EqlActors.Actors;
 /// supervisor: its <c>Terminated</c> is the stop confirmation the link supervisor waits for, and it comes only
 /// after the child ended its chain, whichever way (stop or failure) it got there.
 /// </remarks>
-public sealed class LinkBackoff : ReceiveActor, IWithTimers
+public sealed class LinkBackoff : PortActor
 {
     private sealed record RestartDue;
+    private sealed record HopCheckDue : ICoalesced;
+
+    /// <summary>
+    /// A backoff at least this long, after a failure to reach a hop, is watched: every <see cref="HopCheckInterval"/>
+    /// the hop's ssh port is asked (<see cref="Ports.IRemoteHost.HopAnswersAsync"/>, within
+    /// <see cref="HopCheckTimeout"/>), and once it answers after it did not, the link retries at once instead of
+    /// waiting out up to the backoff cap (30 s) after an outage ends.
+    /// </summary>
+    public static readonly TimeSpan HopCheckMinDelay = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan HopCheckInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan HopCheckTimeout = TimeSpan.FromSeconds(2);
 
     private readonly BundleContext _ctx;
     private readonly int _link;
@@ -31,9 +42,10 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
     private int _sinceUp;
     private IActorRef? _child;
     private string? _reported;
+    private string? _reportedClass;
     private string? _crashed;
-
-    public ITimerScheduler Timers { get; set; } = null!;
+    private Configuration.SshEndpoint? _hop;
+    private bool _hopWasDown;
 
     public LinkBackoff(BundleContext ctx, int link)
     {
@@ -60,12 +72,13 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
         return Directive.Stop;
     }, loggingEnabled: false);
 
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
-
     private void StartChild()
     {
         _reported = null;
+        _reportedClass = null;
         _crashed = null;
+        // (null while the constructor starts the first child: Akka sets the timers after construction)
+        Timers?.Cancel("hop-check");
         _child = Context.ActorOf(LinkActor.Props(_ctx, _link), "pppd");
         Context.Watch(_child);
         Become(Running);
@@ -73,7 +86,11 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
 
     private void Running()
     {
-        Receive<LinkAttemptFailed>(m => _reported = m.Reason);
+        Receive<LinkAttemptFailed>(m =>
+        {
+            _reported = m.Reason;
+            _reportedClass = m.Class;
+        });
         Receive<ResetBackoff>(_ => _sinceUp = 0);
         Receive<Terminated>(m => m.ActorRef.Equals(_child), _ => ChildEnded());
         Receive<StopLink>(m =>
@@ -111,12 +128,16 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
         var delay = Delay(_sinceUp++, s.MinBackoff, s.MaxBackoff, s.RandomFactor, _ctx.Random.NextDouble());
         _log.Info("Link {Link}: next attempt in {Delay}", _link, delay);
         Timers.StartSingleTimer("restart", new RestartDue(), delay);
+        _hop = delay >= HopCheckMinDelay && _reportedClass is { } cls && _reported is { } said ? FailureReasons.HopToCheck(cls, said, _ctx.Config.Remote) : null;
+        _hopWasDown = false;
+        if (_hop is not null) Timers.StartPeriodicTimer("hop-check", new HopCheckDue(), HopCheckInterval);
         Become(BackingOff);
     }
 
     private void BackingOff()
     {
         Receive<RestartDue>(_ => StartChild());
+        Receive<HopCheckDue>(_ => CheckHop());
         Receive<RestartLink>(_ =>
         {
             Timers.Cancel("restart");
@@ -126,6 +147,26 @@ public sealed class LinkBackoff : ReceiveActor, IWithTimers
         // Restarting already.
         Receive<RecycleLink>(_ => { });
         Receive<StopLink>(_ => Context.Stop(Self));
+    }
+
+    /// <summary>Retry now if the hop that could not be reached answers again; a hop that never stopped answering changes nothing.</summary>
+    private void CheckHop()
+    {
+        if (_hop is not { } hop) return;
+        RunPort(ct => _ctx.Ports.Remote.HopAnswersAsync(hop.Host, hop.Port, HopCheckTimeout, ct), answers =>
+        {
+            // Stopped or restarted meanwhile: the check is stale.
+            if (_child is not null || !Timers.IsTimerActive("restart")) return;
+            if (!answers)
+            {
+                _hopWasDown = true;
+                return;
+            }
+            if (!_hopWasDown) return;
+            _log.Info("Link {Link}: {Hop} answers again; retrying now instead of after the backoff", _link, hop);
+            Timers.Cancel("restart");
+            StartChild();
+        }, _ => _hopWasDown = true, HopCheckTimeout + TimeSpan.FromSeconds(1));
     }
 
     private void Parked()

@@ -45,6 +45,13 @@ public interface IRemoteHost
     Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default);
 
     /// <summary>
+    /// Whether the ssh server of one hop answers: a TCP connect to <paramref name="host"/>:<paramref name="port"/>
+    /// from this host that is accepted and greeted with <c>SSH-</c> within <paramref name="timeout"/>. Cheap (no key
+    /// exchange); false for a refused, unreachable or silent hop, never an exception for those.
+    /// </summary>
+    Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default);
+
+    /// <summary>
     /// Before links start: probe slirp; only if it can serve <paramref name="links"/>, kill stale slirp (when
     /// <paramref name="killStale"/>) and write the rc files. Killed is 0 when nothing was killed or the probe failed.
     /// An implementation does it over one connection where it can (each ssh connect through the jump hosts costs

@@ -30,6 +30,8 @@ public sealed partial class SimulatedSystem
         public bool SshAlive { get; set; } = true;
         public bool HoldsUnit { get; set; }
         public string? Interface { get; set; }
+        public bool CleanStart { get; init; }
+        public DateTimeOffset? WaitingSince { get; set; }
     }
 
     private readonly Dictionary<int, SimChain> _chains = [];
@@ -71,6 +73,18 @@ public sealed partial class SimulatedSystem
         {
             unit.LockedUntil = Now + _options.AttachLockout;
             EndChain(chain, PppExitCodes.Hangup, $"Modem hangup: slirp unit {link} is still attached to an old session", FailureKind.Transient, sshDies: true);
+            return;
+        }
+        if (_mainSlirpPid is null && link != 0 && _config.Remote.Attach == Configuration.SlirpAttach.Unix && _config.EffectiveLinks.Contains(0))
+        {
+            // Nobody serves ~/.slirp_socket yet: the wrapper waits (bounded) for unit 0's main slirp, else slirp fails.
+            chain.WaitingSince ??= Now;
+            if ((_options.UnitsWaitForMainSlirp || chain.CleanStart) && Now - chain.WaitingSince < _options.MainSlirpWait)
+            {
+                After(TimeSpan.FromMilliseconds(100), () => Attach(chain));
+                return;
+            }
+            EndChain(chain, PppExitCodes.Hangup, "Error: cannot connect to Slirp socket", FailureKind.Transient, sshDies: true);
             return;
         }
         _mainSlirpPid ??= NextPid();
@@ -151,7 +165,7 @@ public sealed partial class SimulatedSystem
             if (launch.Config.Remote.Attach == Configuration.SlirpAttach.Unix && sim.RemoteRefusal(launch.Link) is null or { Kind: FailureKind.Transient } && !sim.Unreachable)
                 sim._rcFiles = true;
             if (launch.Generation is not null && launch.Link == 0 && !sim.Unreachable && !sim._authRefused) sim.KillAllSlirp();
-            var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events);
+            var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events) { CleanStart = launch.Generation is not null };
             sim._chains[chain.PppdPid] = chain;
             sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now));
             var delay = sim.Between(sim._options.LinkUpMin, sim._options.LinkUpMax) + sim._options.PerJumpHost * launch.Config.Remote.JumpHosts.Length;

@@ -27,6 +27,11 @@ public sealed partial class SimulatedSystem
 
     private bool Unreachable => Now < _unreachableUntil;
 
+    private Configuration.SshEndpoint FirstHop => _config.Remote.JumpHosts.IsDefaultOrEmpty ? _config.Remote.Account : _config.Remote.JumpHosts[0];
+
+    /// <summary>How often a link asked whether a hop answers (<see cref="IRemoteHost.HopAnswersAsync"/>).</summary>
+    public int HopChecks { get; private set; }
+
     private void InitRemote()
     {
         _rcFiles = _options.RcFilesPresent;
@@ -41,7 +46,8 @@ public sealed partial class SimulatedSystem
 
     private (string Reason, FailureKind Kind)? RemoteRefusal(int link)
     {
-        if (Unreachable) return ($"ssh: connect to host {_config.Remote.Account.Host}: Connection timed out", FailureKind.Transient);
+        // In ssh's own words, naming the first hop as ssh does (the outage takes the whole path).
+        if (Unreachable) return ($"ssh: connect to host {FirstHop.Host} port {FirstHop.Port}: Connection timed out", FailureKind.Transient);
         if (_authRefused) return ($"ssh: {_config.Remote.Account}: Permission denied (publickey)", FailureKind.Permanent);
         if (_singleUnitSlirp && link > 0) return ($"slirp -l {link}: Unit out of range", FailureKind.Permanent);
         if (!_rcFiles) return ($"slirp: ~/.slirprc-{link} not found, unit {link} has no ppp configuration", FailureKind.Transient);
@@ -120,6 +126,13 @@ public sealed partial class SimulatedSystem
         {
             sim.ThrowIfRemoteRefuses();
             sim._rcFiles = true;
+        }, sim._gate);
+
+        // Every hop's sshd answers unless host_B is away (the simulated outage takes the whole path).
+        public Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => Done(() =>
+        {
+            sim.HopChecks++;
+            return !sim.Unreachable;
         }, sim._gate);
 
         // The simulated slirp counts units without attaching, and keeps no per-link error file.

@@ -39,6 +39,15 @@ public sealed record SimulationOptions
 
     /// <summary>A previous run left a slirp on host_B whose units are held by dead sessions: cleanup is needed.</summary>
     public bool StaleRemoteSlirp { get; init; } = true;
+    /// <summary>
+    /// With the unix-socket attach a unit other than 0 needs a main slirp serving the socket, which only unit 0
+    /// starts, else it fails "cannot connect to Slirp socket". The link wrapper waits for one up to
+    /// <see cref="MainSlirpWait"/> (on a clean start and on a restart alike); false: it tries at once on a restart,
+    /// as the wrapper did before it waited there.
+    /// </summary>
+    public bool UnitsWaitForMainSlirp { get; init; } = true;
+    public TimeSpan MainSlirpWait { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>host_B's <c>~/.slirprc*</c> are missing until the service writes them.</summary>
     public bool RcFilesPresent { get; init; }
 }

@@ -55,7 +55,12 @@ public static class RemoteScripts
     /// unit held by a dead session refuses every attach) and records the generation; any other unit waits until
     /// that generation's main slirp has made <c>~/.slirp_socket</c> (unlinked and bound anew as it reads
     /// <c>socket</c>, so it is newer than the generation file): without the wait a unit that arrives first fails
-    /// "cannot connect to Slirp socket". slirp writes its PPP on fd 0 and its messages on stderr, which goes to
+    /// "cannot connect to Slirp socket". On a restart (no generation) any unit other than 0 waits, just as bounded
+    /// (200 x 0.1 s), until some process listens on <c>~/.slirp_socket</c> (a listening entry with that path in
+    /// <c>/proc/net/unix</c>; where there is no such file it does not wait): after the main slirp died every link
+    /// restarts at once, unit 0's new slirp makes the socket a moment later, and a unit that tried before it
+    /// would fail and wait out a longer backoff. A stale socket file left by the dead slirp has no listener.
+    /// slirp writes its PPP on fd 0 and its messages on stderr, which goes to
     /// <c>~/.eqlactors/link-N.err</c> (read back by the diagnosis) instead of into the PPP stream. The TCP
     /// password comes from the 0600 file <c>~/.eqlactors/attach-password</c> through SLIRP_PASSWORD, never argv.
     /// No output on stdout: that is the link. No <c>!</c>: csh-like login shells expand it even in quotes.
@@ -69,8 +74,10 @@ public static class RemoteScripts
         "if [ -n \"$g\" ]; then p=$(pgrep -u \"$(id -u)\" -f -- \"$5\" 2>/dev/null); if [ -n \"$p\" ]; then kill $p 2>/dev/null; i=0; " +
         "while [ $i -lt 30 ]; do a=; for q in $p; do kill -0 \"$q\" 2>/dev/null && a=1; done; [ -z \"$a\" ] && break; sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; " +
         "[ -n \"$a\" ] && kill -9 $p 2>/dev/null; fi; printf '%s\\n' \"$g\" >\"$d/generation\"; fi; " +
-        "elif [ -n \"$g\" ] && [ -z \"$6\" ]; then i=0; while [ $i -lt 200 ]; do " +
-        "[ \"$(cat \"$d/generation\" 2>/dev/null)\" = \"$g\" ] && [ -S \"$k\" ] && [ \"$k\" -nt \"$d/generation\" ] && break; " +
+        "elif [ -z \"$6\" ]; then i=0; while [ $i -lt 200 ]; do " +
+        "if [ -n \"$g\" ]; then [ \"$(cat \"$d/generation\" 2>/dev/null)\" = \"$g\" ] && [ -S \"$k\" ] && [ \"$k\" -nt \"$d/generation\" ] && break; " +
+        "else [ -r /proc/net/unix ] || break; grep -F -- \"$k\" /proc/net/unix 2>/dev/null | { while read -r _ _ _ f _ _ _ p; do " +
+        "[ \"$f\" = 00010000 ] && [ \"$p\" = \"$k\" ] && exit 0; done; exit 1; } && break; fi; " +
         "sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; fi; " +
         "if [ -n \"$6\" ] && [ \"$n\" != 0 ]; then SLIRP_PASSWORD=$(cat \"$d/attach-password\") || exit 1; export SLIRP_PASSWORD; " +
         "exec \"$s\" -l \"$n,127.0.0.1:$6,-\" 2>\"$e\"; fi; " +

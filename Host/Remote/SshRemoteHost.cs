@@ -24,6 +24,33 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         return (probe, killed);
     }
 
+    public async Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(host, port, limit.Token).ConfigureAwait(false);
+            // An accepting port is not yet an sshd that serves: its greeting is.
+            var greeting = new byte[4];
+            var stream = client.GetStream();
+            var read = 0;
+            while (read < greeting.Length)
+            {
+                var n = await stream.ReadAsync(greeting.AsMemory(read), limit.Token).ConfigureAwait(false);
+                if (n == 0) return false;
+                read += n;
+            }
+            return greeting.AsSpan().SequenceEqual("SSH-"u8);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or OperationCanceledException)
+        {
+            if (ct.IsCancellationRequested) throw;
+            return false;
+        }
+    }
+
     public async Task<int> KillStaleSlirpAsync(CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);

@@ -65,6 +65,7 @@ public sealed record LinksStopped(IReadOnlyList<int> NotStopped);
 
 // Between a link actor and its backoff supervisor
 /// <summary>The attempt failed and its chain is already stopped; the link actor stops itself right after.</summary>
-public sealed record LinkAttemptFailed(int Link, string Reason);
+/// <paramref name="Class"/>: one of <see cref="FailureClass.All"/>, so that the backoff knows whether a hop check can cut it short.
+public sealed record LinkAttemptFailed(int Link, string Reason, string Class = FailureClass.Other);
 /// <summary>The link came up: the next failure starts the backoff from its minimum again.</summary>
 public sealed record ResetBackoff;

@@ -46,6 +46,28 @@ public class BackoffTests : BundleSpec
     }
 
     [Fact]
+    public void After_an_outage_a_link_waiting_out_a_long_backoff_retries_as_soon_as_its_hop_answers_again()
+    {
+        CreateBundle();
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromMinutes(1));
+        var events = SubscribeEvents();
+
+        // Long enough for the backoff to reach its cap (30 s): without the check, up to 36 s more after the outage.
+        Sim.MakeRemoteUnreachable(TimeSpan.FromSeconds(120));
+        Advance(TimeSpan.FromSeconds(120));
+        var downs = Drain(events).OfType<LinkDown>().ToList();
+        Assert.True(downs.Any(d => d.Class == FailureClass.TimedOut), "the attempts during the outage did not fail to reach host_B: " + string.Join("; ", downs.Select(d => $"{d.Class} {d.Reason}").Distinct()));
+        Assert.True(Sim.HopChecks > 0, "nobody checked whether the hop answers during the outage");
+
+        var back = AdvanceUntilHealthy(TimeSpan.FromMinutes(2));
+        // One check interval, host_B's sshd dropping the dead sessions (3 s), one link-up (<= 4 s) and the slack of
+        // the 100 ms steps: far below the backoff cap.
+        Assert.True(back <= LinkBackoff.HopCheckInterval + TimeSpan.FromSeconds(3 + 4 + 2), $"back {back} after the outage");
+        AssertInvariants();
+    }
+
+    [Fact]
     public void A_link_that_exhausts_its_restarts_is_parked_until_restarted()
     {
         var events = SubscribeEvents();

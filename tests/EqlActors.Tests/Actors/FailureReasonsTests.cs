@@ -119,4 +119,25 @@ public sealed class FailureReasonsTests
         Assert.Equal(FailureClass.AuthRefused, odd.Class);
         Assert.Null(FailureReasons.Explain(ImmutableArray<string>.Empty, Remote));
     }
+
+    [Fact]
+    public void The_hop_to_check_during_a_backoff_is_the_one_a_failure_to_reach_names()
+    {
+        var hostB = Explain("stdio forwarding failed", "Connection terminated.");
+        Assert.Equal(Remote.Account, FailureReasons.HopToCheck(hostB.Class, hostB.Reason, Remote));
+        var jump = Explain("ssh: connect to host 127.0.0.1 port 2202: Connection refused");
+        Assert.Equal(Remote.JumpHosts[0], FailureReasons.HopToCheck(jump.Class, jump.Reason, Remote));
+        // Lost without saying which: the first hop, the only one this host can reach for sure.
+        Assert.Equal(Remote.JumpHosts[0], FailureReasons.HopToCheck(FailureClass.ConnectionLost, "ssh connection closed before login", Remote));
+        Assert.Equal(Remote.Account, FailureReasons.HopToCheck(FailureClass.TimedOut, "timed out", Remote with { JumpHosts = [] }));
+    }
+
+    [Theory]
+    [InlineData(FailureClass.AuthRefused)]
+    [InlineData(FailureClass.SlirpAttach)]
+    [InlineData(FailureClass.RemoteCommand)]
+    [InlineData(FailureClass.Hangup)]
+    [InlineData(FailureClass.LcpEchoTimeout)]
+    public void A_hop_that_answers_says_nothing_about_other_failures(string cls) =>
+        Assert.Null(FailureReasons.HopToCheck(cls, "connection refused by host_B (hostb@127.0.0.1:2201)", Remote));
 }

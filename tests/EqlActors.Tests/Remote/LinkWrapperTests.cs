@@ -38,11 +38,11 @@ public sealed class LinkWrapperTests : IDisposable
         _home.Dispose();
     }
 
-    private Process Start(string link, string generation, string stalePattern, string tcpPort = "")
+    private Process Start(string link, string generation, string stalePattern, string tcpPort = "", string? home = null)
     {
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-c", RemoteScripts.LinkWrapper, "sh", _slirp, link, "1500", generation, stalePattern, tcpPort }) psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = _home.Path;
+        psi.Environment["HOME"] = home ?? _home.Path;
         var p = Process.Start(psi)!;
         _started.Add(p);
         return p;
@@ -101,6 +101,34 @@ public sealed class LinkWrapperTests : IDisposable
         Assert.Equal(["-l", "1"], File.ReadAllLines(_home.File("argv-1")));
     }
 
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("a b'$(touch pwned)`id`;x")]
+    public async Task Another_unit_on_a_restart_waits_until_a_main_slirp_listens_on_the_socket(string homeName)
+    {
+        // The main slirp died: its socket file stays behind with nobody listening. Whatever the login directory's
+        // name holds, it is only data to the wait.
+        var home = Path.Combine(_home.Path, homeName);
+        Directory.CreateDirectory(home);
+        var socketPath = Path.Combine(home, ".slirp_socket");
+        var stale = Bind(socketPath, listen: false);
+
+        var p = Start("1", "", "^nothing( |$)", home: home);
+        var unit0 = Start("0", "", "^nothing( |$)", home: home);
+        // Unit 0 starts the new main slirp: it never waits.
+        await ExitedAsync(unit0);
+        Assert.Equal(["-l", "0"], File.ReadAllLines(Path.Combine(home, "argv-0")));
+        await Wait.UntilAsync(() => File.Exists(Path.Combine(home, ".slirprc-1")), TimeSpan.FromSeconds(20), "unit 1's rc file");
+        Assert.False(p.HasExited);
+        Assert.False(File.Exists(Path.Combine(home, "argv-1")), "unit 1 attached while no main slirp listened");
+
+        stale.Dispose();
+        using var socket = Bind(socketPath);
+        await ExitedAsync(p);
+        Assert.Equal(["-l", "1"], File.ReadAllLines(Path.Combine(home, "argv-1")));
+        Assert.False(File.Exists(Path.Combine(_home.Path, "pwned")) || File.Exists("pwned"), "the login directory's name ran as code");
+    }
+
     [Fact]
     public async Task Tcp_attach_reads_the_password_from_a_private_file_into_the_environment()
     {
@@ -113,11 +141,12 @@ public sealed class LinkWrapperTests : IDisposable
         Assert.False(File.Exists(_home.File(".slirprc")), "in the TCP form .slirprc (with the password) is written by the preparation");
     }
 
-    private static Socket Bind(string path)
+    /// <summary>A unix socket at <paramref name="path"/>; without <paramref name="listen"/> a file nobody serves, as a dead slirp leaves.</summary>
+    private static Socket Bind(string path, bool listen = true)
     {
         var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         s.Bind(new UnixDomainSocketEndPoint(path));
-        s.Listen();
+        if (listen) s.Listen();
         return s;
     }
 }

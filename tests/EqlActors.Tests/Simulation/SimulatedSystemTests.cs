@@ -112,6 +112,9 @@ public class SimulatedSystemTests() : TestKit(SimulationHosting.Config)
     {
         var (sim, ports) = World();
         var events = new RecordingEvents();
+        // Unit 0's chain runs the main slirp that serves the other units' attaches.
+        await ports.Ppp.StartAsync(new PppLaunch(0, _config), events);
+        Advance(AttachTime);
         var first = await ports.Ppp.StartAsync(new PppLaunch(1, _config), events);
         Advance(AttachTime);
         sim.InjectPppdExit(1, PppExitCodes.Signal);

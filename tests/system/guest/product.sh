@@ -13,7 +13,8 @@
 #                                     on a loaded host took longer, and every link failed before it reached slirp);
 #                                     supervision.linkUpTimeoutSeconds is twice it (default 120 s, the product's 60 s)
 #              SYSTEST_FAULTS  run only these parts, space-separated (default: every part): `throughput`, `stall`
-#                              and fault kinds (pppd-kill ... daemon-restart, slirp-kill-to-stock); for a short run
+#                              and fault kinds (pppd-kill ... failing-slirp, jump-sshd-down, key-revoked, ssh-frozen,
+#                              link-down ... daemon-restart, slirp-kill-to-stock); for a short run
 #                              while working on one of them. The summary lists only what ran.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
@@ -144,17 +145,21 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
 }
 
 kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
-kill_main_slirp() { local p; p=$(pgrep -o -u hostb -x slirp) && kill "$p"; }   # the oldest: it owns the socket
+# the main slirp: the one listening on ~hostb/.slirp_socket (not the oldest slirp: after the main slirp was killed
+# and restarted, a unit's `slirp -l N` that started a moment before unit 0's is older than the new main)
+main_slirp() { local p; p=$(ss -Hxlp 2>/dev/null | grep -F ' /home/hostb/.slirp_socket ' | grep -o 'pid=[0-9]*' | head -n 1)
+  if [ -n "$p" ]; then echo "${p#pid=}"; else pgrep -o -u hostb -x slirp; fi; }
+kill_main_slirp() { local p; p=$(main_slirp) && [ -n "$p" ] && kill "$p"; }
 # unit N's own `slirp -l N` on host_B (it attached the unit and waits; the main slirp serves the unit)
 unit_slirp() { local f p a; for f in /proc/[0-9]*/cmdline; do
   mapfile -d '' -t a <"$f" 2>/dev/null || continue
   [ "${#a[@]}" -ge 3 ] && [[ ${a[0]} == *slirp ]] && [ "${a[1]}" = -l ] && [ "${a[2]%%,*}" = "$1" ] || continue
   p=${f#/proc/}; echo "${p%/cmdline}"; return 0; done; return 1; }
-kill_unit_slirp() { local p; p=$(unit_slirp "$1") && [ "$p" != "$(pgrep -o -u hostb -x slirp)" ] && kill -KILL "$p"; }
+kill_unit_slirp() { local p; p=$(unit_slirp "$1") && [ "$p" != "$(main_slirp)" ] && kill -KILL "$p"; }
 # the link's ssh client: the ssh whose parent (exec) or grandparent (sh -c wrapper) is the link's pppd
 kill_ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
   for s in $(procs_named ssh); do pp=$(awk '/^PPid:/ { print $2 }' "/proc/$s/status" 2>/dev/null) || continue
-    if [ "$pp" = "$p" ] || [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2>/dev/null)" = "$p" ]; then kill "$s"; return; fi
+    if [ "$pp" = "$p" ] || [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2>/dev/null)" = "$p" ]; then kill "-${2:-TERM}" "$s"; return; fi
   done; return 1; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
 
@@ -185,6 +190,24 @@ failing_slirp() { local b=/home/hostb/bin/slirp
   cp -p "$b" "$b.good" && printf '#!/bin/sh\necho "Error: this slirp is broken on purpose" >&2\nexit 1\n' >"$b.bad" \
     && chown hostb "$b.bad" && chmod 755 "$b.bad" && mv -f "$b.bad" "$b" && kill_ssh_of ppp2 || return 1
   ( sleep "$1"; mv -f "$b.good" "$b" ) & }
+
+# the jump host's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed
+jump_sshd_down() { kill "$(cat /run/sshd_fireman.pid)" && kill_ssh_of ppp1 || return 1
+  ( sleep "$1"; /usr/sbin/sshd -f "$TOPO_SSHD_DIR/sshd_fireman.conf" -E "$SYSTEST_OUT/sshd_fireman.log" ) & }
+# host_B's authorized_keys removed and the ssh of ppp2 killed: the link must be parked (a refused key is permanent);
+# then the key is restored and the operator's `restart-parked` brings it back
+# (status exits 1 while the bundle is degraded: under pipefail that must not count as "not parked")
+link_parked() { { "$PRODUCT" status --json --config "$CONFIG" 2>/dev/null || true; } | python3 -c '
+import json, sys
+try: s = json.load(sys.stdin)
+except Exception: sys.exit(1)
+sys.exit(0 if any(str(l.get("phase")).lower() in ("parked", "7") and l.get("link") == int(sys.argv[1]) for l in s.get("links", [])) else 1)' "$1"; }
+key_revoked() { local k=/home/hostb/.ssh/authorized_keys
+  mv -f "$k" "$k.revoked" && kill_ssh_of ppp2 || return 1
+  # (polled every 2 s: each status is a .NET start in this slow guest)
+  ( local i=0; until link_parked 2 || [ $i -ge 60 ]; do sleep 2; i=$((i+1)); done
+    if link_parked 2; then log "link 2 parked $(since "$t0")s after the key was revoked"; else log "link 2 not parked after the key was revoked"; fi
+    mv -f "$k.revoked" "$k"; "$PRODUCT" restart-parked --config "$CONFIG" >&2 || log "restart-parked failed" ) & }
 
 # guest/soak.sh sources this file for the set-up, the kernel checks and the fault harness above, then runs its own
 # scenario (a fault KIND may carry a #N suffix there: one per repetition)
@@ -276,6 +299,13 @@ if [ -n "$STABLE_SINCE" ]; then
   run_fault hostb-sshd-down "host_B's sshd down for 60 s, the ssh of ppp1 killed" hostb_sshd_down 60
   FAULT_EXPECT[failing-slirp]=remote-command
   run_fault failing-slirp "the remote slirp replaced by one that fails for 20 s, the ssh of ppp2 killed" failing_slirp 20
+  # issue 10 item 6: the jump host down, a revoked key (parked, then restart-parked), a frozen ssh (LCP echo 1 s x 3)
+  FAULT_EXPECT[jump-sshd-down]=connection-refused
+  run_fault jump-sshd-down "the jump host's sshd down for 20 s, the ssh of ppp1 killed" jump_sshd_down 20
+  FAULT_EXPECT[key-revoked]=auth-refused
+  run_fault key-revoked "host_B's authorized_keys removed, the ssh of ppp2 killed; restored and restart-parked once parked" key_revoked
+  FAULT_EXPECT[ssh-frozen]=lcp-echo-timeout
+  run_fault ssh-frozen "SIGSTOP to the ssh client of ppp1 (the path freezes, pppd stays)" kill_ssh_of ppp1 STOP
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
