@@ -211,7 +211,7 @@ links = s.get("links", []); lan = (s.get("stats") or {}).get("remoteLan") or {}
 print(json.dumps({"probeOk": [(l.get("probe") or {}).get("ok") for l in links],
   "probeRttSeconds": [(l.get("probe") or {}).get("rttSeconds") for l in links],
   "healthProbeFailures": [(l.get("failures") or {}).get("health-probe", 0) for l in links],
-  "restarts": [l.get("restarts") for l in links], "remoteLanOk": lan.get("ok")}, separators=(",", ":")))'; }
+  "restarts": [l.get("restarts") for l in links], "remoteLanOk": lan.get("ok")}, separators=(",", ":")))' 2>/dev/null; }
 
 # guest/soak.sh sources this file for the set-up, the kernel checks and the fault harness above, then runs its own
 # scenario (a fault KIND may carry a #N suffix there: one per repetition)
