@@ -15,9 +15,8 @@ namespace EqlActors.Host.Linux;
 /// pppN would never arrive for the others (a TCP probe bound to the device fails the same way). slirp answers
 /// an echo to its own 10.0.2.2 itself.
 /// Through the bundle: a TCP connect routed by the main table (the remote LAN route goes via eql).
-/// With a <c>netns</c> name the sockets are opened inside that network namespace (tests).
 /// </summary>
-public sealed class LinuxHealthProbe(string? netns = null) : IHealthProbe
+public sealed class LinuxHealthProbe : IHealthProbe
 {
     private const int SOL_SOCKET = 1;
     private const int SO_BINDTODEVICE = 25;
@@ -33,9 +32,9 @@ public sealed class LinuxHealthProbe(string? netns = null) : IHealthProbe
         const ushort seq = 1;
         try
         {
-            using var receive = Open(SocketType.Raw, ProtocolType.Icmp);
+            using var receive = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Icmp);
             receive.Bind(new IPEndPoint(IPAddress.Any, 0));
-            using var send = Open(SocketType.Raw, ProtocolType.Icmp);
+            using var send = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Icmp);
             send.SetRawSocketOption(SOL_SOCKET, SO_BINDTODEVICE, Encoding.ASCII.GetBytes(device + "\0"));
             var clock = Stopwatch.StartNew();
             await send.SendToAsync(EchoRequest(id, seq), SocketFlags.None, new IPEndPoint(address, 0), deadline.Token);
@@ -63,7 +62,7 @@ public sealed class LinuxHealthProbe(string? netns = null) : IHealthProbe
         deadline.CancelAfter(timeout);
         var address = await Resolve(host, deadline.Token);
         if (address is null) return new ProbeOutcome(false, null, $"{host} does not resolve");
-        using var socket = Open(SocketType.Stream, ProtocolType.Tcp);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -83,8 +82,6 @@ public sealed class LinuxHealthProbe(string? netns = null) : IHealthProbe
             return new ProbeOutcome(false, null, $"{address}:{port}: {ex.Message}");
         }
     }
-
-    private Socket Open(SocketType type, ProtocolType protocol) => Netns.Run(netns, () => new Socket(AddressFamily.InterNetwork, type, protocol));
 
     private static async Task<IPAddress?> Resolve(string host, CancellationToken ct)
     {
