@@ -26,6 +26,7 @@ public sealed class HealthActor : PortActor
     private readonly Dictionary<int, LinkCounters> _counters = [];
     private readonly Dictionary<int, ProbeResult> _probes = [];
     private readonly Dictionary<int, int> _consecutiveFailures = [];
+    private readonly HashSet<int> _passed = [];
     private ProbeResult? _remoteLan;
     private string? _remoteLanVerdict;
 
@@ -37,6 +38,7 @@ public sealed class HealthActor : PortActor
             _up[m.Link] = m.Interface;
             _consecutiveFailures.Remove(m.Link);
             _probes.Remove(m.Link);
+            _passed.Remove(m.Link);
         });
         Receive<LinkDown>(m => Forget(m.Link));
         Receive<LinkParked>(m => Forget(m.Link));
@@ -116,6 +118,9 @@ public sealed class HealthActor : PortActor
             if (outcome.Ok)
             {
                 if (_consecutiveFailures.Remove(link)) _log.Info("Link {Link}: end-to-end probe passes again", link);
+                // Once per interface: proof in the log that the probe works on this path (a probe that never passes
+                // would restart healthy links).
+                else if (_passed.Add(link)) _log.Info("Link {Link}: end-to-end probe passes via {Interface} ({Rtt:0.000} s)", link, ifname, outcome.RttSeconds);
                 continue;
             }
             allLinksPass = false;

@@ -4,8 +4,9 @@ namespace EqlActors.Messages;
 public sealed record LinkCounters(long TxBytes, long RxBytes, long TxPackets, long RxPackets);
 
 /// <summary>
-/// One end-to-end probe: a TCP connect to the target, bound to one interface. <see cref="Ok"/>: the path carried
-/// traffic both ways (a refused connection counts: the RST came back). <see cref="RttSeconds"/>: connect time.
+/// One end-to-end probe: an ICMP echo sent out through one link (or, for the remote LAN, a TCP connect through the
+/// bundle). <see cref="Ok"/>: the path carried traffic both ways (a refused connection counts: the RST came back).
+/// <see cref="RttSeconds"/>: the echo's round trip, or the connect time.
 /// </summary>
 public sealed record ProbeResult(bool Ok, double? RttSeconds, string Detail, DateTimeOffset At);
 

@@ -14,7 +14,7 @@
 #                                     supervision.linkUpTimeoutSeconds is twice it (default 120 s, the product's 60 s)
 #              SYSTEST_FAULTS  run only these parts, space-separated (default: every part): `throughput`, `stall`
 #                              and fault kinds (pppd-kill ... failing-slirp, jump-sshd-down, key-revoked, ssh-frozen,
-#                              link-down ... daemon-restart, slirp-kill-to-stock); for a short run
+#                              link-down ... lcp-only, daemon-restart, slirp-kill-to-stock); for a short run
 #                              while working on one of them. The summary lists only what ran.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/topology.sh
@@ -33,12 +33,17 @@ CONFIG=$RUNDIR/config.json
 DAEMON_PID=""
 RESTART_SHARES=[]
 declare -A FAULT_STATUS=() FAULT_DETECT=() FAULT_RECOVER=() FAULT_REASON=() FAULT_EXPECT=()
+# per fault kind, optional: FAULT_QUIET = seconds of unbroken full state after which the fault counts as recovered
+# without degradation (default 30); FAULT_DETECT_ON=degraded: detect is when the full state first broke (for a fault
+# the product itself must notice and act on by removing something, e.g. restarting a link that still looks up)
+declare -A FAULT_QUIET=() FAULT_DETECT_ON=()
 FAULT_ORDER=()
 TRANSFERS_OK=true
 want() { [ -z "${SYSTEST_FAULTS:-}" ] || [[ " $SYSTEST_FAULTS " == *" $1 "* ]]; }
 
 [ -x "$PRODUCT" ] || { log "no product at $PRODUCT (publish it first, see tests/system/README.md)"; exit 3; }
 
+# write_config [EXTRA]: EXTRA, if given, is more top-level JSON members (`"health": {...}`)
 write_config() { local extra=""
   # SYSTEST_PPP_EXTRA: JSON words for ppp.extraOptions, for a diagnostic run (e.g. '"debug"': LCP/IPCP timing in product.log)
   [ -z "${SYSTEST_PPP_EXTRA:-}" ] || extra=", \"extraOptions\": [$SYSTEST_PPP_EXTRA]"
@@ -58,7 +63,8 @@ write_config() { local extra=""
   "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500$extra },
   "eql": { "address": "$TOPO_EQL_ADDR", "netmask": "255.255.255.0", "mtu": 1500 },
   "routes": { "remoteLans": ["$TOPO_LAN_NET"] },
-  "supervision": { "linkUpTimeoutSeconds": $((2 * ${SYSTEST_CONNECT_TIMEOUT:-60})) }
+  "supervision": { "linkUpTimeoutSeconds": $((2 * ${SYSTEST_CONNECT_TIMEOUT:-60})) }${1:+,
+  $1}
 }
 EOF
 }
@@ -114,7 +120,7 @@ traffic() { local what=$1 kind=${2:-initial} dl lan="-"
 # slave, eql up, a route); recover = the full state holds again (stable for SETTLE s); then a verified transfer.
 # A product faster than the 0.2 s polling shows no degradation at all: after 30 s of unbroken full state the fault
 # counts as recovered with detect = recover = 0.
-fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
+fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tg="" tr degraded=false; shift 2
   FAULT_ORDER+=("$kind")
   log "=== fault $kind: $what"
   prev=$(signature); t0=$(now); e0=$(date +%s.%N)
@@ -124,10 +130,10 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
     if [ -z "$td" ] && added_since "$prev" "$cur"; then td=$(since "$t0"); log "product acted after ${td}s"; fi
     prev=$cur
     if ! full_state; then
-      if ! $degraded; then degraded=true; log "degraded after $(since "$t0")s: $(state_line)"; fi
+      if ! $degraded; then degraded=true; tg=$(since "$t0"); log "degraded after ${tg}s: $(state_line)"; fi
     elif $degraded || [ -n "$td" ]; then
       stable_full_state && break
-    elif older_than "$t0" 30; then
+    elif older_than "$t0" "${FAULT_QUIET[$kind]:-30}"; then
       log "no degradation seen in 30 s (faster than the polling?)"; td=0; STABLE_SINCE=$t0; break
     fi
     if older_than "$t0" "$LIMIT"; then
@@ -135,6 +141,7 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tr degraded=false; shift 2
     sleep 0.2
   done
   tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); [ -n "$td" ] || td=$tr
+  if [ "${FAULT_DETECT_ON[$kind]:-}" = degraded ] && [ -n "$tg" ]; then td=$tg; fi
   FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
   # (not in the soak, which sources this file: a CLI start per fault would cost it minutes)
   [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || FAULT_REASON[$kind]=$(fault_reason "$e0")
@@ -208,6 +215,29 @@ key_revoked() { local k=/home/hostb/.ssh/authorized_keys
   ( local i=0; until link_parked 2 || [ $i -ge 60 ]; do sleep 2; i=$((i+1)); done
     if link_parked 2; then log "link 2 parked $(since "$t0")s after the key was revoked"; else log "link 2 not parked after the key was revoked"; fi
     mv -f "$k.revoked" "$k"; "$PRODUCT" restart-parked --config "$CONFIG" >&2 || log "restart-parked failed" ) & }
+# lcp-only (issue 14): the health probes' fault. The daemon runs with this health section only for that fault (probes
+# every 4 s, 2 failures restart a link; a short interval so that detection stays within seconds of guest time).
+HEALTH_CONFIG="\"health\": { \"enabled\": true, \"intervalSeconds\": 4, \"timeoutSeconds\": 3, \"failuresBeforeRestart\": 2, \"remoteLanTarget\": \"$TOPO_LAN_HOST:$TOPO_HTTP_PORT\" }"
+# the interface drops every IP packet it sends: a root pfifo of length 0. pppd sends LCP (and the other control
+# protocols) through the ppp channel, which bypasses the interface's qdisc: LCP echo still passes, pppd stays up.
+drop_ip_of() { tc qdisc replace dev "$1" root pfifo limit 0; }
+# the daemon's log since LOG_MARK (a byte offset of product.log): read instead of `status`, whose .NET start per
+# call would starve this slow guest while it waits
+log_since() { tail -c +"$((LOG_MARK + 1))" "$SYSTEST_OUT/product.log"; }
+# every link's end-to-end probe has passed (the health actor logs the first pass of each link)
+probes_pass() { local l; for l in "${LINKS[@]}"; do log_since | grep -q "Link $l: end-to-end probe passes via" || return 1; done; }
+# links the probe restarted since LOG_MARK, space-separated
+probe_restarted() { log_since | sed -n 's/.*HealthActor: Link \([0-9]*\): end-to-end probe failed [0-9]* times.*restarting it$/\1/p' | sort -un | tr '\n' ' '; }
+# from status --json (one call, retried): per link the probe's ok/rtt and health-probe failures, the remote LAN's ok
+health_json() { local i r; for i in 1 2 3; do r=$(health_json_once) && [ -n "$r" ] && { echo "$r"; return; }; done; echo null; }
+health_json_once() { "$PRODUCT" status --json --config "$CONFIG" 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+links = s.get("links", []); lan = (s.get("stats") or {}).get("remoteLan") or {}
+print(json.dumps({"probeOk": [(l.get("probe") or {}).get("ok") for l in links],
+  "probeRttSeconds": [(l.get("probe") or {}).get("rttSeconds") for l in links],
+  "healthProbeFailures": [(l.get("failures") or {}).get("health-probe", 0) for l in links],
+  "restarts": [l.get("restarts") for l in links], "remoteLanOk": lan.get("ok")}, separators=(",", ":")))' 2>/dev/null; }
 
 # guest/soak.sh sources this file for the set-up, the kernel checks and the fault harness above, then runs its own
 # scenario (a fault KIND may carry a #N suffix there: one per repetition)
@@ -309,6 +339,29 @@ if [ -n "$STABLE_SINCE" ]; then
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
+  # lcp-only (issue 14): ppp1 keeps passing LCP but drops every IP packet it sends; only the health probe can see
+  # it. The daemon is restarted with health probes on (it adopts the links), every link's probe must pass first
+  # (a probe that cannot pass would restart healthy links), then the fault: the probe must restart ppp1 and only it.
+  # detect = when the product took ppp1 down. The base configuration is written back for the next daemon start.
+  HEALTH=null
+  if ! want lcp-only; then :
+  elif $ok; then
+    log "=== lcp-only set-up: the daemon (pid $DAEMON_PID) restarted with health probes on"
+    write_config "$HEALTH_CONFIG"; kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true
+    LOG_MARK=$(stat -c %s "$SYSTEST_OUT/product.log"); start_daemon
+    if wait_for "$LIMIT" "full state after the restart with health probes" stable_full_state \
+       && wait_for "$LIMIT" "every link's end-to-end probe passing" probes_pass; then
+      log "every link's end-to-end probe passes: $(log_since | grep -o 'Link [0-9]: end-to-end probe passes.*' | tr '\n' ';')"
+      FAULT_EXPECT[lcp-only]=health-probe; FAULT_QUIET[lcp-only]=$LIMIT; FAULT_DETECT_ON[lcp-only]=degraded
+      LOG_MARK=$(stat -c %s "$SYSTEST_OUT/product.log")
+      run_fault lcp-only "ppp1 drops every IP packet it sends (root qdisc pfifo limit 0), LCP still passes" drop_ip_of ppp1
+      restarted=$(probe_restarted); HEALTH=$(health_json); log "lcp-only: links restarted by the probe: [$restarted]; status: $HEALTH"
+      if [ "${FAULT_STATUS[lcp-only]}" = recovered ] && [ "$restarted" != "1 " ]; then
+        FAULT_STATUS[lcp-only]=wrong-link; ok=false; log "lcp-only: not exactly ppp1 restarted by the probe"; fi
+    else FAULT_ORDER+=(lcp-only); FAULT_STATUS[lcp-only]=probe-not-passing; ok=false
+      log "probes: $(log_since | grep -i 'probe' | tail -n 6 | tr '\n' ';')"; fi
+    write_config
+  else FAULT_ORDER+=(lcp-only); FAULT_STATUS[lcp-only]=skipped; fi
   # SIGKILL the daemon: the links must survive and be adopted by the next daemon (same pppd pids)
   if ! want daemon-restart; then :
   elif $ok; then
@@ -344,7 +397,7 @@ if [ -n "$STABLE_SINCE" ]; then
   else FAULT_ORDER+=(slirp-kill-to-stock pppd-kill-stock-slirp)
     FAULT_STATUS[slirp-kill-to-stock]=skipped; FAULT_STATUS[pppd-kill-stock-slirp]=skipped; fi
 else
-  BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false; STALL=null
+  BRING_UP=null; UPLOAD_SHARES=[]; TRANSFERS_OK=false; STALL=null; HEALTH=null
 fi
 
 DAEMON_READY=${DAEMON_READY:-null}
@@ -372,8 +425,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d,"health":%s}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
   "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
-  "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" | tee "$SYSTEST_OUT/summary.json"
+  "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" "${HEALTH:-null}" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
