@@ -268,6 +268,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             r.Phase = LinkPhase.Starting;
             r.Pid = e.Pid;
             r.Interface = e.Interface;
+            r.Starts++; // this daemon's first start of the link: a later restart counts from here
             _adoptedAny = true;
             _reported.Add(e.Link);
             MaybePrepareRemote();

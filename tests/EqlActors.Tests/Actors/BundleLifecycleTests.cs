@@ -140,6 +140,22 @@ public class BundleLifecycleTests : BundleSpec
         Assert.Equal(starts, Sim.PppStarts.Count);
         Assert.Equal(pids, Sim.Processes.Where(p => p.Kind == SimProcessKind.Pppd).Select(p => p.Pid).Order().ToList());
         AssertInvariants();
+
+        // An adopted link is this daemon's first start of it: its first restart counts as one (it counted 0,
+        // as seen in the guest after the health probe restarted an adopted link).
+        BundleStatus StatusOf(IActorRef b)
+        {
+            var task = b.Ask<BundleStatus>(new GetBundleStatus(), Timeout.InfiniteTimeSpan);
+            Assert.True(task.Wait(TimeSpan.FromSeconds(10)), "no status reply");
+            return task.Result;
+        }
+        var status = StatusOf(bundle);
+        Assert.All(status.Links, l => Assert.Equal(0, l.Restarts));
+        Assert.True(Sim.Inject(FaultKind.PppdKilled, 1));
+        Advance(TimeSpan.FromSeconds(1));
+        AdvanceUntilHealthy();
+        status = StatusOf(bundle);
+        Assert.Equal([0, 1, 0], status.Links.OrderBy(l => l.Link).Select(l => l.Restarts));
     }
 
     [Fact]
