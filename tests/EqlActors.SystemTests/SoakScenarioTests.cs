@@ -16,16 +16,19 @@ public sealed class QemuGuestCollection
 /// does and injects 25 rotating real faults (pppd SIGKILL, ssh kill, one remote slirp unit killed, a link set down,
 /// the remote LAN's route deleted), a verified transfer after each, sampling the daemon's and both hosts'
 /// resources after each. Nothing may leak: no zombie at any sample, the daemon's fds without an upward trend (slope
-/// per 100 faults, sockets flat, the pipes' low point not rising). Anonymous RSS is reported in the output with
-/// its growth by owner (GC, glibc heap and arenas, stacks), not judged: it grew 81-91 MiB per 100 faults after the
-/// first 8 before the daemon gave freed memory back after each recovery (MemoryTrimmer); it becomes a judged
-/// criterion once a 25-fault run with the trim shows it within issue 15's 5 MiB per 100 faults.
+/// per 100 faults, sockets flat, the pipes' low point not rising), and anonymous RSS not growing like a leak. That
+/// grew 81-91 MiB per 100 faults after the first 8 before the daemon gave freed memory back after each recovery
+/// (MemoryTrimmer) and stopped tiered recompilation; the idle 25-fault soak since measured -10.1 (issue 15's goal:
+/// at most +5). A slope fitted over 17 samples that move by the GC's gen0 budget (~8-10 MiB) between trims is
+/// noisy, so the bound judged here is 25 MiB per 100 faults: a leak of the old kind fails it by far, while the
+/// measured figure and its split by owner (GC, glibc heap and arenas, stacks) are printed for the benchmarks.
 /// </summary>
 [Collection(QemuGuestCollection.Name)]
 public class SoakScenarioTests(ITestOutputHelper output)
 {
     private const int Faults = 25;
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(40);
+    private const double MaxAnonMiBPer100Faults = 25;
 
     [Fact]
     public async Task Twenty_five_real_faults_recover_and_leak_no_zombies_or_descriptors()
@@ -43,7 +46,9 @@ public class SoakScenarioTests(ITestOutputHelper output)
         Assert.True(s.GetProperty("fdSocketGrowth").GetInt32() <= 2, $"the daemon's sockets grew: {s.GetProperty("metrics").GetProperty("fdSocket")}");
         var pipes = (First: s.GetProperty("pipeLowFirstHalf").GetInt32(), Second: s.GetProperty("pipeLowSecondHalf").GetInt32());
         Assert.True(pipes.Second <= pipes.First + 4, $"the pipes' low point rose from {pipes.First} to {pipes.Second}");
-        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {s.GetProperty("rssAnonMiBPer100FaultsAfter8")} MiB per 100 faults after the first 8 (reported, not judged); by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")}");
+        var anonSlope = s.GetProperty("rssAnonMiBPer100FaultsAfter8").GetDouble();
+        output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {anonSlope} MiB per 100 faults after the first 8; by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")}");
+        Assert.True(anonSlope <= MaxAnonMiBPer100Faults, $"the daemon's anonymous memory grows like a leak: {anonSlope} MiB per 100 faults after the first 8 (by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")})");
         Assert.True(s.GetProperty("teardownClean").GetBoolean(), "something was left after the final SIGTERM");
         Assert.Equal(0, exitCode);
     }
