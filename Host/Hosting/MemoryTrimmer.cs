@@ -19,6 +19,9 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
 {
     public ITimerScheduler Timers { get; set; } = null!;
 
+    // the scheduler's clock, as every actor here: virtual under a test scheduler
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
     public static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(30);
 
@@ -26,7 +29,7 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
 
     private readonly ILogger _log;
     private readonly Func<Trimmed> _trim;
-    private DateTime _last = DateTime.MinValue;
+    private DateTimeOffset _last = DateTimeOffset.MinValue;
     private bool _scheduled;
 
     /// <param name="trim">the trim itself, blocking (run off the actor's thread): <see cref="ProcessMemory.Trim"/></param>
@@ -38,12 +41,12 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
         {
             if (_scheduled) return;
             _scheduled = true;
-            var wait = _last + MinInterval - DateTime.UtcNow;
+            var wait = _last + MinInterval - Now;
             Timers.StartSingleTimer("trim", new TrimNow(), wait > SettleDelay ? wait : SettleDelay);
         });
         Receive<TrimNow>(_ =>
         {
-            _last = DateTime.UtcNow;
+            _last = Now;
             Task.Run(_trim).PipeTo(Self);
         });
         Receive<Trimmed>(t =>
