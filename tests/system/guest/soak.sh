@@ -13,7 +13,7 @@
 # huge pages). Samples: $SYSTEST_OUT/soak-samples.jsonl; last line on stdout (and $SYSTEST_OUT/summary.json): one
 # JSON object with the counts, start/end values and least-squares slopes per 100 faults (anonymous RSS, each class
 # of it and the GC's figures also after the first 8 faults: anonMiBPer100FaultsAfter8). Exit 0 only if every fault recovered, no sample saw a zombie, the teardown was clean, the
-# daemon's fds do not trend up (least-squares slope <= 10 per 100 faults; sockets flat; the pipes' low point in
+# daemon's fds do not trend up (least-squares slope from the first fault on <= 10 per 100 faults; sockets flat; the pipes' low point in
 # the second half of the run no higher than in the first half + 4: a leak of a chain's pipes raises that low
 # point, pipes of a chain being drained at sample time do not). Anonymous RSS is reported here and bounded by
 # SoakScenarioTests (tests/system/README.md says how).
