@@ -112,6 +112,26 @@ public static class ConfigGrammar
         return null;
     }
 
+    /// <summary>
+    /// An ssh algorithm list (<c>KexAlgorithms</c>): empty (ssh's default), or names of <c>[A-Za-z0-9@._-]</c>
+    /// separated by single commas, optionally led by one of <c>+ - ^</c> (append, remove, put first), at most 1024.
+    /// It lands in pppd's <c>pty</c> command, run by <c>/bin/sh</c>: quoted there, and nothing else gets this far.
+    /// </summary>
+    public static string? SshAlgorithmList(string list)
+    {
+        if (list.Length == 0) return null;
+        if (list.Length > 1024) return "the list is longer than 1024 characters";
+        var names = list[0] is '+' or '-' or '^' ? list[1..] : list;
+        foreach (var name in names.Split(','))
+        {
+            if (name.Length == 0) return "the list has an empty name (a leading, trailing or doubled comma)";
+            foreach (var c in name)
+                if (!(IsAsciiLetter(c) || IsDigit(c) || c is '@' or '.' or '_' or '-'))
+                    return $"an algorithm name contains {Describe(c)} (allowed: A-Z a-z 0-9 @ . _ -, names separated by commas)";
+        }
+        return null;
+    }
+
     /// <summary>A network interface name: 1-15 characters of <c>[A-Za-z0-9_.-]</c>, not starting with <c>-</c> or <c>.</c>.</summary>
     public static string? InterfaceName(string name)
     {

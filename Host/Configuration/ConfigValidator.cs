@@ -91,6 +91,7 @@ public static class ConfigValidator
         LocalPath("remote.knownHostsFile", r.KnownHostsFile, v);
         Duration("remote.connectTimeoutSeconds", r.ConnectTimeout, v, min: 0.001, max: 3600);
         Duration("remote.keepAliveIntervalSeconds", r.KeepAliveInterval, v, min: 0, max: 3600);
+        v.Check("remote.sshKexAlgorithms", r.SshKexAlgorithms, ConfigGrammar.SshAlgorithmList(r.SshKexAlgorithms));
     }
 
     private static void ValidatePpp(PppConfig p, Collector v)

@@ -85,6 +85,8 @@ public static class PppCommandLine
     /// host_B (ssh's own <c>-J</c> would not pass <c>-i</c> or <c>-o</c> to the hops).
     /// </summary>
     /// <remarks>
+    /// <c>KexAlgorithms</c> (<see cref="RemoteConfig.SshKexAlgorithms"/>): every hop makes its own key exchange on
+    /// every attempt, so its CPU cost is paid twice per link, on each restart.
     /// <c>LogLevel=ERROR</c> instead of the HOWTO's <c>-q</c>: <c>-q</c> also silences "Permission denied",
     /// "Connection refused" and "Host key verification failed", which pppd (running the pty command with its
     /// stderr on pppd's own output) would otherwise pass on as the only words saying why a link failed.
@@ -92,6 +94,7 @@ public static class PppCommandLine
     private static IEnumerable<string> CommonOptions(RemoteConfig r) =>
     [
         "-o", "LogLevel=ERROR",
+        .. r.SshKexAlgorithms.Length > 0 ? ["-o", "KexAlgorithms=" + ConfigWord(r.SshKexAlgorithms)] : Array.Empty<string>(),
         "-i", EscapePercent(r.IdentityFile),
         "-o", "IdentitiesOnly=yes",
         "-o", "UserKnownHostsFile=" + ConfigWord(EscapePercent(r.KnownHostsFile)),

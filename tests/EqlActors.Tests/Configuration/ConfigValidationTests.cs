@@ -58,6 +58,14 @@ public class ConfigValidationTests
     [InlineData("remote.tcpPassword", "se cret", "remote.tcpPassword", "a space")]
     [InlineData("remote.tcpPassword", "a,b", "remote.tcpPassword", "','")]
     [InlineData("remote.tcpPassword", "***", "remote.tcpPassword", "mask")]
+    // ssh KexAlgorithms: names of [A-Za-z0-9@._-], commas, one leading + - ^ (it reaches pppd's pty command)
+    [InlineData("remote.sshKexAlgorithms", "curve25519-sha256;touch x", "remote.sshKexAlgorithms", "';'")]
+    [InlineData("remote.sshKexAlgorithms", "curve25519-sha256 -oProxyCommand=x", "remote.sshKexAlgorithms", "a space")]
+    [InlineData("remote.sshKexAlgorithms", "$(reboot)", "remote.sshKexAlgorithms", "'$'")]
+    [InlineData("remote.sshKexAlgorithms", "a,,b", "remote.sshKexAlgorithms", "empty name")]
+    [InlineData("remote.sshKexAlgorithms", "curve25519-sha256,", "remote.sshKexAlgorithms", "empty name")]
+    [InlineData("remote.sshKexAlgorithms", "^+a", "remote.sshKexAlgorithms", "'+'")]
+    [InlineData("remote.sshKexAlgorithms", "a\nProxyCommand=x", "remote.sshKexAlgorithms", "a newline")]
     // pppd extra options
     [InlineData("ppp.extraOptions", "pty /bin/sh", "ppp.extraOptions[0]", "never allowed")]
     [InlineData("ppp.extraOptions", "connect x", "ppp.extraOptions[0]", "never allowed")]
@@ -157,6 +165,17 @@ public class ConfigValidationTests
         var bad = Assert.Single(LoadSets("remote.attach=tcp", "remote.tcpPassword=top secret").Errors);
         Assert.Equal("***", bad.Value);
         Assert.True(LoadSets("remote.attach=tcp", "remote.tcpPassword=s3cr.et_-X").IsValid);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("^sntrup761x25519-sha512@openssh.com,curve25519-sha256")]
+    [InlineData("-diffie-hellman-group14-sha256")]
+    [InlineData(RemoteConfig.DefaultSshKexAlgorithms)]
+    public void A_key_exchange_list_of_plain_names_is_accepted(string list)
+    {
+        var result = LoadSets("remote.sshKexAlgorithms=" + list);
+        Assert.True(result.IsValid, string.Join("; ", result.Errors));
     }
 
     [Theory]

@@ -51,6 +51,8 @@ public sealed class PppCommandLineTests : IDisposable
             SshPath = _stub,
             Attach = attach,
             TcpPassword = Canary(v) + "pw",
+            // Past the validator (which refuses all of these) the quoting alone must still hold.
+            SshKexAlgorithms = "curve25519-sha256," + Canary(v).Replace("\n", ""),
         },
     };
 
@@ -136,20 +138,40 @@ public sealed class PppCommandLineTests : IDisposable
         var hop1 = RunThroughShell("exec " + ExpandLikeSsh(proxy, r.Account.Host, r.Account.Port));
         var expectedCommon = new[]
         {
-            "-o", "LogLevel=ERROR", "-i", PppCommandLine.EscapePercent(r.IdentityFile), "-o", "IdentitiesOnly=yes",
+            "-o", "LogLevel=ERROR", "-o", "KexAlgorithms=" + PppCommandLine.ConfigWord(r.SshKexAlgorithms),
+            "-i", PppCommandLine.EscapePercent(r.IdentityFile), "-o", "IdentitiesOnly=yes",
             "-o", "UserKnownHostsFile=" + PppCommandLine.ConfigWord(PppCommandLine.EscapePercent(r.KnownHostsFile)),
             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
         };
-        Assert.Equal(["-T", .. expectedCommon], hop1[..13]);
+        Assert.Equal(["-T", .. expectedCommon], hop1[..15]);
         Assert.Equal(["-W", $"[{r.Account.Host}]:2222", "-l", r.JumpHosts[1].User, "-p", "23", "--", r.JumpHosts[1].Host], hop1[^8..]);
 
         // The last jump's ssh expands its own ProxyCommand for itself: that one reaches the first jump.
         var inner = hop1.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
         var hop0 = RunThroughShell("exec " + ExpandLikeSsh(inner, r.JumpHosts[1].Host, 23));
-        Assert.Equal(["-T", .. expectedCommon], hop0[..13]);
+        Assert.Equal(["-T", .. expectedCommon], hop0[..15]);
         Assert.Equal(["-W", $"[{r.JumpHosts[1].Host}]:23", "-l", r.JumpHosts[0].User, "-p", "22", "--", r.JumpHosts[0].Host], hop0[^8..]);
         Assert.DoesNotContain(hop0, w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
         Assert.False(File.Exists(_canary));
+    }
+
+    [Fact]
+    public void Every_hop_gets_the_configured_key_exchange_and_an_empty_list_leaves_ssh_its_default()
+    {
+        var jumps = ImmutableArray.Create(new SshEndpoint("fw", "jump", 22));
+        var config = new BundleConfig { Remote = new RemoteConfig { SshPath = _stub, JumpHosts = jumps } };
+        var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(0, config)));
+        var kex = "KexAlgorithms=" + RemoteConfig.DefaultSshKexAlgorithms;
+        Assert.StartsWith("KexAlgorithms=curve25519-sha256,", kex);
+        Assert.DoesNotContain("sntrup", kex);
+        Assert.Single(received, kex);
+        var proxy = received.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
+        Assert.Single(ShellWords(ExpandLikeSsh(proxy, "h", 22)), kex);
+
+        var stock = config with { Remote = config.Remote with { SshKexAlgorithms = "" } };
+        var plain = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(0, stock)));
+        Assert.DoesNotContain(plain, w => w.Contains("KexAlgorithms", StringComparison.Ordinal));
+        Assert.DoesNotContain(plain.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal)), "KexAlgorithms", StringComparison.Ordinal);
     }
 
     [Fact]
