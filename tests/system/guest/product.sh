@@ -145,11 +145,28 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tg="" tr degraded=false; sh
   FAULT_DETECT[$kind]=$td; FAULT_RECOVER[$kind]=$tr
   # (not in the soak, which sources this file: a CLI start per fault would cost it minutes)
   [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || FAULT_REASON[$kind]=$(fault_reason "$e0")
+  [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || proc_timeline "after $kind"
   log "recovered after ${tr}s (product acted after ${td}s): $(state_line); reason shown: ${FAULT_REASON[$kind]}"
   if [ -n "${FAULT_EXPECT[$kind]:-}" ] && [[ ${FAULT_REASON[$kind]} != *"\"class\": \"${FAULT_EXPECT[$kind]}\""* ]]; then
     FAULT_STATUS[$kind]=wrong-reason; log "the reason shown is not of class ${FAULT_EXPECT[$kind]}"; return 1; fi
   if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
 }
+
+# proc_timeline LABEL: appends to procs.log when each process of the link path that is alive now was forked (guest
+# wall clock, product.log's), with its pid, parent and command line: pppd, ssh, both sshd's per-connection
+# children and host_B's wrapper/slirp. Read beside product.log and the sshd logs, it splits a link's bring-up into
+# its hops. One pass over /proc with bash builtins (no fork per process).
+proc_timeline() { local btime f st rest comm ppid start a line t hz=100 TZ=UTC
+  read -r _ btime < <(grep '^btime' /proc/stat)
+  { echo "== $1 ($(date -u +%T.%N))"
+    for f in /proc/[0-9]*/stat; do read -r st <"$f" 2>/dev/null || continue
+      comm=${st#*(}; comm=${comm%)*}; case $comm in pppd|ssh|sshd|slirp|sh) ;; *) continue ;; esac
+      rest=${st##*) }; read -r -a a <<<"$rest"; ppid=${a[1]}; start=${a[19]}
+      mapfile -d '' -t line <"${f%/stat}/cmdline" 2>/dev/null || line=()
+      printf -v t '%(%H:%M:%S)T' $((btime + start / hz))
+      printf '%s.%02d %s %s %s %s\n' "$t" $((start % hz)) \
+        "${f//[^0-9]/}" "$ppid" "$comm" "${line[*]:0:12}" | cut -c1-220
+    done | sort; } >>"$SYSTEST_OUT/procs.log" 2>/dev/null || true; }
 
 kill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill "$p"; }
 # the main slirp: the one listening on ~hostb/.slirp_socket (not the oldest slirp: after the main slirp was killed
@@ -191,7 +208,7 @@ for l in s.get("links", []):
 print(json.dumps({"class": best[1], "text": best[2]}) if best else "null")' "$1"; }
 # host_B's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed: its retries are refused
 hostb_sshd_down() { kill "$(cat /run/sshd_hostb.pid)" && kill_ssh_of ppp1 || return 1
-  ( sleep "$1"; /usr/sbin/sshd -f "$TOPO_SSHD_DIR/sshd_hostb.conf" -E "$SYSTEST_OUT/sshd_hostb.log" ) & }
+  ( sleep "$1"; topo_sshd_start hostb ) & }
 # the remote slirp replaced by one that prints an error and exits 1 for SECONDS, while the ssh of ppp2 is killed
 failing_slirp() { local b=/home/hostb/bin/slirp
   cp -p "$b" "$b.good" && printf '#!/bin/sh\necho "Error: this slirp is broken on purpose" >&2\nexit 1\n' >"$b.bad" \
@@ -200,7 +217,7 @@ failing_slirp() { local b=/home/hostb/bin/slirp
 
 # the jump host's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed
 jump_sshd_down() { kill "$(cat /run/sshd_fireman.pid)" && kill_ssh_of ppp1 || return 1
-  ( sleep "$1"; /usr/sbin/sshd -f "$TOPO_SSHD_DIR/sshd_fireman.conf" -E "$SYSTEST_OUT/sshd_fireman.log" ) & }
+  ( sleep "$1"; topo_sshd_start fireman ) & }
 # host_B's authorized_keys removed and the ssh of ppp2 killed: the link must be parked (a refused key is permanent);
 # then the key is restored and the operator's `restart-parked` brings it back
 # (status exits 1 while the bundle is degraded: under pipefail that must not count as "not parked")
@@ -276,6 +293,7 @@ BRING_UP_CPU=$(awk -F' [|] ' '{ split($1, a, " "); n = split($2, d, " "); busy =
   END { if (NR < 2 || t1 == t0) print "null"; else printf "{\"guestBusyPercent\":%.0f,\"daemonCpuSeconds\":%.2f}", 100 * (b1 - b0) / (t1 - t0), dc }' \
   "$SYSTEST_OUT/bringup-cpu.log" 2>/dev/null || echo null)
 log "during the bring-up: ${BRING_UP_CPU}"
+proc_timeline "after the bring-up"
 DAEMON_READY=$(daemon_ready_seconds); log "daemon ready (control socket serving) ${DAEMON_READY}s after its start"
 if [ -n "$STABLE_SINCE" ]; then
   BRING_UP=$(awk -v a="$tb" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); log "bring-up complete after ${BRING_UP}s: $(state_line)"; routes | sed 's/^/     /' >&2

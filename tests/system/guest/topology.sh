@@ -143,8 +143,18 @@ X11Forwarding no
 LogLevel VERBOSE
 EOC
   /usr/sbin/sshd -t -f "$conf"
-  /usr/sbin/sshd -f "$conf" -E "$SYSTEST_OUT/sshd_$user.log"
+  topo_sshd_start "$user"
 }
+# topo_sshd_start USER: (re)starts USER's sshd from its config, its log timestamped (topo_stamped_log)
+topo_sshd_start() { topo_stamped_log "$SYSTEST_OUT/sshd_$1.log" "/run/sshd_$1.log.fifo"
+  /usr/sbin/sshd -f "$TOPO_SSHD_DIR/sshd_$1.conf" -E "/run/sshd_$1.log.fifo"; }
+# topo_stamped_log FILE FIFO: makes FIFO a fifo whose lines are appended to FILE, each prefixed with the
+# guest's wall-clock time (HH:MM:SS.micro, product.log's clock): sshd's -E file has no timestamps, and the link
+# path's timeline (each hop's connection, auth, session) is read against product.log. A bash loop without a fork
+# per line; it ends when the last writer (the sshd and its children) closes the fifo.
+topo_stamped_log() { rm -f "$2"; mkfifo -m 600 "$2"
+  ( export TZ=UTC; while IFS= read -r l; do t=$EPOCHREALTIME; printf '%(%H:%M:%S)T.%s %s\n' "${t%.*}" "${t#*.}" "$l"; done \
+      <"$2" >>"$1" ) & }
 
 topo_remote_files() { local n
   printf 'socket\nmtu 1500\nmru 1500\n' >/home/hostb/.slirprc    # the HOWTO's form: unix socket ~/.slirp_socket
