@@ -177,6 +177,10 @@ public sealed class LinkActor : PortActor
         if (_process is not { } process || _interface is not { } ifname) return;
         _phase = LinkPhase.Up;
         Timers.Cancel("up-timeout");
+        // What pppd said while negotiating does not explain a later failure: on a slow path it says "LCP: timeout
+        // sending Config-Requests" and, being passive, goes on to come up; kept, that line named the main slirp's
+        // death "the remote end never spoke PPP" in the guest (docs/benchmarks.md, "Link path").
+        _lines.Clear();
         // Only a link that really came up earns a fresh backoff.
         Context.Parent.Tell(new ResetBackoff());
         _log.Info("Link {Link} up on {Interface} (pppd {Pid})", _link, ifname, process.Pid);

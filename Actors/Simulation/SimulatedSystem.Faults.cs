@@ -75,6 +75,18 @@ public sealed partial class SimulatedSystem
     }
 
     /// <summary>The link's pppd exits with <paramref name="exitCode"/>; 8, 9 and 10 also fail its next start.</summary>
+    /// <summary>The link's pppd prints <paramref name="line"/> and goes on (a notice such as a slow start's LCP timeout).</summary>
+    public bool InjectPppdOutput(int link, string line)
+    {
+        lock (_gate)
+        {
+            if (CurrentChain(link) is not { } chain) return false;
+            var (events, pid) = (chain.Events, chain.PppdPid);
+            Deliver(() => events.Output(link, pid, line));
+            return true;
+        }
+    }
+
     public bool InjectPppdExit(int link, int exitCode)
     {
         lock (_gate)

@@ -70,6 +70,40 @@ public class LinkActorTests : BundleSpec
     }
 
     [Fact]
+    public void What_pppd_said_before_the_link_came_up_does_not_name_a_later_failure()
+    {
+        Start();
+        AdvanceUntil(() => LocalChain().Any(p => p.Kind == SimProcessKind.Pppd), TimeSpan.FromSeconds(30), "pppd started");
+        // A slow ssh: pppd's ten Configure-Requests went unanswered, then (passive) it waited and came up anyway.
+        Assert.True(Sim.InjectPppdOutput(0, "LCP: timeout sending Config-Requests"));
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+
+        Sim.InjectPppdExit(0, PppExitCodes.Hangup);
+        Advance(TimeSpan.FromSeconds(2));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(FailureClass.Hangup, down.Class);
+        Assert.DoesNotContain("never spoke PPP", down.Reason);
+    }
+
+    [Fact]
+    public void Before_the_link_is_up_pppd_s_own_words_still_explain_its_failure()
+    {
+        Start();
+        AdvanceUntil(() => LocalChain().Any(p => p.Kind == SimProcessKind.Pppd), TimeSpan.FromSeconds(30), "pppd started");
+        Assert.True(Sim.InjectPppdOutput(0, "LCP: timeout sending Config-Requests"));
+        Advance(TimeSpan.FromMilliseconds(100));
+        Assert.False(IsUp());
+        Drain(_bundle);
+
+        Sim.InjectPppdExit(0, PppExitCodes.Hangup);
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Contains("never spoke PPP", Assert.Single(Drain(_bundle).OfType<LinkDown>()).Reason);
+    }
+
+    [Fact]
     public void A_stop_ends_the_chain_and_then_the_actor()
     {
         Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
