@@ -78,12 +78,13 @@ public sealed record RemoteConfig
     /// ssh's <c>KexAlgorithms</c> for every hop of a link (empty: ssh's own default). Each link attempt makes one key
     /// exchange per hop; OpenSSH 9's default, the post-quantum hybrid sntrup761x25519, cost the client 6x the CPU
     /// of curve25519 (measured: 105 vs 16 ms a connection), seconds per link in a slow guest or on a small box
-    /// (docs/facts.md, "ssh key exchange"). The default is OpenSSH 8's own default list: curve25519 first, nothing
-    /// post-quantum. Set <c>""</c> to get ssh's default back.
+    /// (docs/facts.md, "ssh key exchange"). The default stays ssh's own: giving up the post-quantum half of the key
+    /// exchange is the operator's decision for a slow box, not one this service takes silently.
     /// </summary>
-    public string SshKexAlgorithms { get; init; } = DefaultSshKexAlgorithms;
+    public string SshKexAlgorithms { get; init; } = "";
 
-    public const string DefaultSshKexAlgorithms =
+    /// <summary>OpenSSH 8's default list, curve25519 first, nothing post-quantum: what a slow box may opt into.</summary>
+    public const string ClassicSshKexAlgorithms =
         "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," +
         "diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256";
 

@@ -171,7 +171,7 @@ public class ConfigValidationTests
     [InlineData("")]
     [InlineData("^sntrup761x25519-sha512@openssh.com,curve25519-sha256")]
     [InlineData("-diffie-hellman-group14-sha256")]
-    [InlineData(RemoteConfig.DefaultSshKexAlgorithms)]
+    [InlineData(RemoteConfig.ClassicSshKexAlgorithms)]
     public void A_key_exchange_list_of_plain_names_is_accepted(string list)
     {
         var result = LoadSets("remote.sshKexAlgorithms=" + list);

@@ -156,19 +156,18 @@ public sealed class PppCommandLineTests : IDisposable
     }
 
     [Fact]
-    public void Every_hop_gets_the_configured_key_exchange_and_an_empty_list_leaves_ssh_its_default()
+    public void Every_hop_gets_the_configured_key_exchange_and_the_default_leaves_ssh_its_own()
     {
         var jumps = ImmutableArray.Create(new SshEndpoint("fw", "jump", 22));
-        var config = new BundleConfig { Remote = new RemoteConfig { SshPath = _stub, JumpHosts = jumps } };
+        var config = new BundleConfig { Remote = new RemoteConfig { SshPath = _stub, JumpHosts = jumps, SshKexAlgorithms = RemoteConfig.ClassicSshKexAlgorithms } };
         var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(0, config)));
-        var kex = "KexAlgorithms=" + RemoteConfig.DefaultSshKexAlgorithms;
-        Assert.StartsWith("KexAlgorithms=curve25519-sha256,", kex);
-        Assert.DoesNotContain("sntrup", kex);
+        var kex = "KexAlgorithms=" + RemoteConfig.ClassicSshKexAlgorithms;
         Assert.Single(received, kex);
         var proxy = received.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal))["ProxyCommand=".Length..];
         Assert.Single(ShellWords(ExpandLikeSsh(proxy, "h", 22)), kex);
 
-        var stock = config with { Remote = config.Remote with { SshKexAlgorithms = "" } };
+        Assert.Equal("", new RemoteConfig().SshKexAlgorithms);
+        var stock = config with { Remote = config.Remote with { SshKexAlgorithms = new RemoteConfig().SshKexAlgorithms } };
         var plain = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(0, stock)));
         Assert.DoesNotContain(plain, w => w.Contains("KexAlgorithms", StringComparison.Ordinal));
         Assert.DoesNotContain(plain.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal)), "KexAlgorithms", StringComparison.Ordinal);
