@@ -82,6 +82,16 @@ public sealed class LinkActor : PortActor
 
     protected override void PostStop() => _subscription?.Dispose();
 
+    /// <summary>
+    /// Every link hears every interface's events (another link's ppp, or any before this one has an interface): a
+    /// hint for nobody here, not a lost message. Counted as unhandled, each was a dead-letter log line at every start.
+    /// </summary>
+    protected override void Unhandled(object message)
+    {
+        if (message is InterfaceChanged) return;
+        base.Unhandled(message);
+    }
+
     private void Adopting()
     {
         HandleStop();
