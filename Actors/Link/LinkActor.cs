@@ -82,6 +82,17 @@ public sealed class LinkActor : PortActor
 
     protected override void PostStop() => _subscription?.Dispose();
 
+    /// <summary>
+    /// Every link hears every interface's events (another link's ppp, or any before this one has an interface), and
+    /// its reconcile tick fires in states with nothing to reconcile (waiting for the go-ahead, parked): hints for
+    /// nobody here, not lost messages. Counted as unhandled, each was a dead-letter log line at every start.
+    /// </summary>
+    protected override void Unhandled(object message)
+    {
+        if (message is InterfaceChanged or ReconcileTick) return;
+        base.Unhandled(message);
+    }
+
     private void Adopting()
     {
         HandleStop();

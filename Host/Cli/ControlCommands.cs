@@ -276,6 +276,7 @@ public static class ControlCommands
         psi.Environment.Remove("LISTEN_PID");
         psi.Environment.Remove("LISTEN_FDS");
         psi.Environment["EQLACTORS_LOG_STYLE"] = "file";
+        foreach (var (name, value) in Hosting.DaemonRuntime.Environment) psi.Environment[name] = value;
 
         using var daemon = Process.Start(psi) ?? throw new InvalidOperationException("could not start the daemon");
         io.Out.WriteLine($"eqlactors: daemon started (pid {daemon.Id}, log {logFile})");

@@ -7,7 +7,7 @@
 #   PREFIX    install prefix (default /usr/local): PREFIX/lib/eqlactors, PREFIX/bin/eqlactors
 #   UNITDIR   systemd unit directory (default /etc/systemd/system)
 #
-# Without --publish-dir it runs `dotnet publish Host -c Release` first. It never overwrites an existing
+# Without --publish-dir it runs `dotnet publish Host -c Release` (ReadyToRun, for this machine) first. It never overwrites an existing
 # /etc/eqlactors/eqlactors.json, and with DESTDIR set it never calls systemctl.
 set -eu
 
@@ -29,7 +29,10 @@ done
 if [ -z "$publish" ]; then
     publish=$(mktemp -d)
     trap 'rm -rf "$publish"' EXIT
-    dotnet publish "$repo/Host/EqlActors.Host.csproj" -c Release -o "$publish" --nologo
+    # ReadyToRun for this machine (framework-dependent): most code is compiled ahead of time, the daemon's start and
+    # bring-up cost a fraction of the CPU (docs/benchmarks.md, sections 11 and 16)
+    dotnet publish "$repo/Host/EqlActors.Host.csproj" -c Release --use-current-runtime --self-contained false \
+        -p:PublishReadyToRun=true -o "$publish" --nologo
 fi
 [ -f "$publish/eqlactors.dll" ] || { echo "install.sh: $publish has no eqlactors.dll" >&2; exit 1; }
 

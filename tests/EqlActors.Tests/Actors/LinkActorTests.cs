@@ -149,6 +149,11 @@ public class LinkActorTests : BundleSpec
         Advance(TimeSpan.FromSeconds(30));
 
         var parked = Assert.Single(Drain(_bundle).OfType<LinkParked>());
+        // parked, its periodic reconcile has nothing to look at: not an unhandled message every interval
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(Akka.Event.UnhandledMessage));
+        Advance(Config.Supervision.ReconcileInterval * 3);
+        Assert.Empty(Drain(unhandled).OfType<Akka.Event.UnhandledMessage>().Select(u => u.Message.GetType().Name));
         Assert.False(IsUp());
         Assert.Empty(Drain(_parent));
         Assert.Empty(LocalChain());

@@ -28,6 +28,21 @@ public class LinkEventTests : BundleSpec
     }
 
     [Fact]
+    public void Interface_events_of_other_links_and_before_a_link_has_an_interface_are_not_unhandled_messages()
+    {
+        // Every link hears every interface's events; each was an "unhandled" dead letter logged at every bring-up.
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(Akka.Event.UnhandledMessage));
+        CreateBundle();
+        AdvanceUntilHealthy();
+        Sim.InjectPppdExit(1, PppExitCodes.Hangup);
+        AdvanceUntilHealthy();
+
+        Assert.Empty(Drain(unhandled).OfType<Akka.Event.UnhandledMessage>().Select(u => u.Message.GetType().Name));
+        AssertInvariants();
+    }
+
+    [Fact]
     public void When_pppd_exits_the_link_goes_down_with_pppds_reason_although_the_kernel_reported_the_interface_down_first()
     {
         var events = SubscribeEvents();

@@ -71,6 +71,9 @@ public sealed class ControlSocketTests
         }
 
         var daemonPid = (await h.RequestAsync(new ControlRequest(Requests.Hello)))!.Daemon!.Pid;
+        // started with the runtime settings of the systemd unit (quick JIT once, no recompilation)
+        var environ = File.ReadAllText($"/proc/{daemonPid}/environ").Split('\0');
+        Assert.All(EqlActors.Host.Hosting.DaemonRuntime.Environment, kv => Assert.Contains($"{kv.Key}={kv.Value}", environ));
         var stop = h.Cli("stop");
         Assert.True(stop.Code == 0, stop.ToString());
         Assert.Contains("EQL stopped", stop.Stdout);

@@ -52,6 +52,20 @@ public sealed class SystemdUnitTests
     }
 
     [Fact]
+    public void The_unit_and_the_system_test_start_the_daemon_with_its_runtime_settings()
+    {
+        var unit = ServiceKeys()["Environment"].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // the system test measures the daemon as the unit starts it
+        var product = File.ReadAllLines(Path.Combine(RepoRoot(), "tests", "system", "guest", "product.sh"));
+        var start = Assert.Single(product, l => l.Contains("exec \"$PRODUCT\" run"));
+        Assert.All(Host.Hosting.DaemonRuntime.Environment, kv =>
+        {
+            Assert.Contains($"{kv.Key}={kv.Value}", unit);
+            Assert.Contains($" {kv.Key}={kv.Value} ", start);
+        });
+    }
+
+    [Fact]
     public void Systemd_analyze_verifies_the_unit()
     {
         // .ci/run installs systemd; a host without systemd-analyze fails here rather than pass without checking.

@@ -72,7 +72,8 @@ EOF
 start_daemon() {
   # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
   DAEMON_EPOCH=$(date +%s.%N)
-  (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
+  # with the systemd unit's runtime settings (Host/Hosting/DaemonRuntime.cs): the JIT compiles once, never recompiles
+  (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
