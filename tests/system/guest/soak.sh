@@ -5,7 +5,9 @@
 #   pppd-kill   SIGKILL to a link's pppd          ssh-kill     SIGTERM to a link's ssh client
 #   unit-kill   SIGKILL to the remote `slirp -l N` of unit 1 or 2 (not the main slirp: that drops every link)
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
-# After the bring-up and after every fault it samples the daemon (RSS anonymous/file, open fds by kind, threads,
+# After the bring-up (once the daemon is at rest: recovery code loaded and first trim done, host_B probed) and after
+# every fault it samples the daemon (RSS anonymous/file, open fds by kind and what each is ($SYSTEST_OUT/fds/N;
+# summary key fdTargetsDiff: what the last sample holds and the first does not, and the reverse), threads,
 # its zombie children), the zombies and processes of both hosts (host_B = user hostb) and the files in /run and
 # /tmp; the runtime's own view from the daemon's /metrics (GC heap, GC committed, allocated, collections, JIT
 # compilations, pool threads); and every mapping of the daemon ($SYSTEST_OUT/smaps/N), which the summary sorts
@@ -19,7 +21,7 @@
 # SoakScenarioTests (tests/system/README.md says how).
 #
 # Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
-# logs each memory trim after ready with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
+# logs each memory trim after a recovery with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
