@@ -38,18 +38,25 @@ nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]
 
 # fd_targets PID: what each of the daemon's fds is, one line each, sorted: a file's path; for a pipe or a socket
 # the commands of the other processes holding the same one ("pipe with pppd,ssh"; "of the daemon only" when none
-# does, e.g. both ends of a pipe the daemon made for a child it is starting). One find for every process's table
+# does, then for a pipe whether the daemon holds both ends, e.g. a child it is starting, or one end whose other
+# end is closed, e.g. a child that exited before this listing reached it). One find for every process's table
 # (a fork costs milliseconds here); `|| true` inside: an fd or a process that goes away while it is listed makes
 # find exit 1, which pipefail and set -e would turn into the end of the whole soak (seen after 8 faults).
 fd_targets() {
-  { find /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%h %l\n' 2>/dev/null || true; } | awk -v d="/proc/$1/fd" '
-    { dir = $1; t = substr($0, length(dir) + 2); split(dir, p, "/")
-      if (dir == d) mine[++n] = t
+  { find /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%h %f %l\n' 2>/dev/null || true; } | awk -v d="/proc/$1/fd" -v pid="$1" '
+    { dir = $1; t = substr($0, length(dir) + length($2) + 3); split(dir, p, "/")
+      if (dir == d) { mine[++n] = t; num[n] = $2 }
       else if (t ~ /^(pipe|socket):/ && !((t, p[3]) in seen)) { seen[t, p[3]]; c = ""; f = "/proc/" p[3] "/comm"; getline c < f; close(f); if (c != "" && index("," who[t] ",", "," c ",") == 0) who[t] = who[t] (who[t] == "" ? "" : ",") c } }
     function sorted(s,   a, m, i, j, x, r) { m = split(s, a, ","); for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
       for (i = 1; i <= m; i++) r = r (i > 1 ? "," : "") a[i]; return r }
-    END { for (i = 1; i <= n; i++) { t = mine[i]; k = t
-        if (t ~ /^(pipe|socket):/) { sub(/:.*/, "", k); k = k (who[t] == "" ? " of the daemon only" : " with " sorted(who[t])) }
+    function end_of(fd,   f, l, fl) { f = "/proc/" pid "/fdinfo/" fd; fl = ""; while ((getline l < f) > 0) if (l ~ /^flags:/) { split(l, x, /[ \t]+/); fl = x[2] } close(f)
+      return fl == "" ? "?" : (substr(fl, length(fl)) % 2 == 1 ? "write" : "read") }
+    END { for (i = 1; i <= n; i++) if (mine[i] ~ /^pipe:/) { e[i] = end_of(num[i]); ends[mine[i]] = ends[mine[i]] " " e[i] }
+      for (i = 1; i <= n; i++) { t = mine[i]; k = t
+        if (t ~ /^(pipe|socket):/) { sub(/:.*/, "", k)
+          if (who[t] != "") k = k " with " sorted(who[t])
+          else if (t ~ /^pipe:/) k = k " of the daemon only (" (ends[t] ~ /read/ && ends[t] ~ /write/ ? "both ends" : e[i] " end, the other closed") ")"
+          else k = k " of the daemon only" }
         print k } }' | sort
 }
 
@@ -57,16 +64,17 @@ fd_targets() {
 sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files list prev k
   st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
   # The daemon's fds at rest ($SYSTEST_OUT/fds/N): the route reconcile runs `ip` every 5 s, and a listing taken
-  # while it starts one holds that child's pipes (6 fds, seen at 2 samples of 4 on a loaded host), so listings are
-  # taken until two in a row agree (at most 3; else the smallest), and the counts by kind come from the one kept.
+  # while one runs holds that child's pipes (6 fds, seen at 2 samples of 4 on a loaded host, where a child can
+  # outlive two listings 0.3 s apart), so 3 listings are taken and the smallest is kept; the counts by kind come
+  # from it.
   mkdir -p "$SYSTEST_OUT/fds"
   list=$(fd_targets "$pid")
   for k in 1 2; do
-    sleep 0.3; prev=$list; list=$(fd_targets "$pid")
-    [ "$list" = "$prev" ] && break
+    sleep 0.3; prev=$(fd_targets "$pid")
     [ "$(printf '%s\n' "$prev" | wc -l)" -lt "$(printf '%s\n' "$list" | wc -l)" ] && list=$prev
   done
   printf '%s\n' "$list" >"$SYSTEST_OUT/fds/$n"
+  ps -o pid=,stat=,etimes=,args= --ppid "$pid" >"$SYSTEST_OUT/fds/$n.children" 2>/dev/null || true  # what it was running then
   fds=$(printf '%s\n' "$list" | awk 'NF { k = $0 ~ /^socket / ? "socket" : $0 ~ /^pipe / ? "pipe" : $0 ~ /^anon_inode:/ ? "anon" : "file"; c[k]++; n++ }
     END { printf "\"fds\":%d,\"fdSocket\":%d,\"fdPipe\":%d,\"fdAnon\":%d,\"fdFile\":%d", n, c["socket"], c["pipe"], c["anon"], c["file"] }')
   read -r zd zall all_procs < <(cat /proc/[0-9]*/stat 2>/dev/null | awk -v d="$pid" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); n++; if (f[1] == "Z") { z++; if (f[2] == d) zd++ } }
