@@ -89,11 +89,13 @@ internal sealed class MemoryTrimmer : ReceiveActor, IWithTimers
     /// The events after which the daemon has made a recovery (or its first start), from the one event table: the
     /// bundle ready (again), a link back up, and what the reconcile put back while the bundle stayed ready (a route
     /// or the master restored, a slave enslaved again); a route repaired within one reconcile pass never makes the
-    /// bundle degraded, so <see cref="BundleReady"/> alone misses it.
+    /// bundle degraded, so <see cref="BundleReady"/> alone misses it. Also the end of the ssh sessions a start or a
+    /// recovery runs off its critical path (host_B probed, a link's failure diagnosed): in a slow guest they ended
+    /// after the trim that followed the ready, and their memory stayed until the next fault.
     /// </summary>
     public static bool IsRecovery(IBundleEvent e) => e switch
     {
-        BundleReady or LinkUp or SlaveEnslaved => true,
+        BundleReady or LinkUp or SlaveEnslaved or RemotePrepared or LinkDiagnosed => true,
         RouteAdded r => r.Restored,
         EqlMasterUp m => m.Restored,
         _ => false,

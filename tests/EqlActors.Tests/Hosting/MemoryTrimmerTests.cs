@@ -86,6 +86,8 @@ public sealed class MemoryTrimmerTests : TestKit
     [InlineData("route-added", false)]
     [InlineData("master-restored", true)]
     [InlineData("master-up", false)]
+    [InlineData("remote-prepared", true)]
+    [InlineData("link-diagnosed", true)]
     [InlineData("link-down", false)]
     [InlineData("bundle-degraded", false)]
     public void Every_recovery_the_daemon_makes_asks_for_a_trim(string kind, bool recovery)
@@ -101,6 +103,8 @@ public sealed class MemoryTrimmerTests : TestKit
             "route-added" => new RouteAdded("b", lan, false, at),
             "master-restored" => new EqlMasterUp("b", "eql", true, at),
             "master-up" => new EqlMasterUp("b", "eql", false, at),
+            "remote-prepared" => new RemotePrepared("b", 0, at),
+            "link-diagnosed" => new LinkDiagnosed("b", 1, "slirp: cannot connect", false, FailureClass.SlirpAttach, at),
             "link-down" => new LinkDown("b", 1, "gone", false, at),
             _ => new BundleDegraded("b", "links 1 not enslaved", at),
         };
