@@ -225,6 +225,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         {
             // The child that owed this step's reply lost the request with its old instance.
             if (m.Child.Equals(StepTarget(step))) Step(step);
+            else if (m.Child.Equals(_health)) _health.Tell(new PauseProbes());
         });
         Common();
     }
@@ -397,6 +398,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         _eql.Tell(new StartEql());
         _routes.Tell(new StartRoutes());
         _links.Tell(new StartLinks());
+        _health.Tell(new ResumeProbes());
         Become(Active);
     }
 
@@ -556,6 +558,8 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         _degradedSince = null;
         _waiting.Clear();
         _linksNotStopped = [];
+        // The links go down on purpose from here: a probe failing now must not restart one (nor log an error).
+        _health.Tell(new PauseProbes());
         Step(StopStep.Routes);
     }
 

@@ -11,7 +11,8 @@ namespace EqlActors.Actors;
 /// health interval it sends an echo to <c>health.target</c>'s host out through each up link and, when configured,
 /// connects to <c>health.remoteLanTarget</c> through the bundle. A link whose probe fails <c>failuresBeforeRestart</c> times
 /// in a row is restarted through the bundle. A remote LAN target that fails while every link's probe succeeds is
-/// host_B's side: reported, never a reason to restart links.
+/// host_B's side: reported, never a reason to restart links. States: probing, and paused while the bundle stops
+/// (<see cref="PauseProbes"/>: links going down on purpose fail their probes; counters are still sampled).
 /// </summary>
 public sealed class HealthActor : PortActor
 {
@@ -29,10 +30,42 @@ public sealed class HealthActor : PortActor
     private readonly HashSet<int> _passed = [];
     private ProbeResult? _remoteLan;
     private string? _remoteLanVerdict;
+    // Also read by a probe round that was running when the pause came (its results arrive after it).
+    private bool _paused;
 
     public HealthActor(BundleContext ctx)
     {
         _ctx = ctx;
+        Become(Probing);
+    }
+
+    private void Probing()
+    {
+        Receive<ProbeTick>(_ => Probe());
+        Receive<PauseProbes>(_ =>
+        {
+            _paused = true;
+            _consecutiveFailures.Clear();
+            Become(Paused);
+        });
+        Common();
+    }
+
+    private void Paused()
+    {
+        Receive<ProbeTick>(_ => { });
+        Receive<ResumeProbes>(_ =>
+        {
+            _paused = false;
+            Become(Probing);
+        });
+        Common();
+    }
+
+    private void Common()
+    {
+        Receive<PauseProbes>(_ => { });
+        Receive<ResumeProbes>(_ => { });
         Receive<LinkUp>(m =>
         {
             _up[m.Link] = m.Interface;
@@ -44,7 +77,6 @@ public sealed class HealthActor : PortActor
         Receive<LinkParked>(m => Forget(m.Link));
         Receive<LinkStopped>(m => Forget(m.Link));
         Receive<SampleTick>(_ => Sample());
-        Receive<ProbeTick>(_ => Probe());
     }
 
     public static Props Props(BundleContext ctx) => ctx.Apply(Akka.Actor.Props.Create(() => new HealthActor(ctx)));
@@ -109,6 +141,7 @@ public sealed class HealthActor : PortActor
 
     private void Judge(Probed probed)
     {
+        if (_paused) return;
         var failures = _ctx.Config.Health.FailuresBeforeRestart;
         var allLinksPass = true;
         foreach (var (link, (ifname, outcome)) in probed.Links)

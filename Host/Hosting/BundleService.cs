@@ -31,7 +31,7 @@ public sealed class BundleService(
         var bundle = await bundleRef.GetAsync(cancellationToken);
         var notifier = SystemdStatus.Create(services);
         _reporter = system.ActorOf(Props.Create(() => new StatusReporter(bundle, notifier, state.Config.EffectiveLinks.Length)), "status-reporter");
-        _trimmer = system.ActorOf(Props.Create(() => new MemoryTrimmer(log, ProcessMemory.Trim)), "memory-trimmer");
+        _trimmer = system.ActorOf(Props.Create(() => new MemoryTrimmer(log, ProcessMemory.Trim, RecoveryWarmUp.Run)), "memory-trimmer");
         log.LogInformation("Starting bundle with links {Links}", string.Join(",", state.Config.EffectiveLinks));
         bundle.Tell(new StartBundle());
     }

@@ -15,16 +15,21 @@ public static class RemoteScripts
     public static string Command(string script, params string[] args) => ShellQuote.Join(["sh", "-c", script, "sh", .. args]);
 
     /// <summary>
+    /// The one kill loop of the remote scripts, a shell function: <c>stop_pids PID...</c> sends SIGTERM, waits up
+    /// to 3 s (30 x 0.1 s; whole seconds where sleep takes no fraction) for them to be gone, then SIGKILL.
+    /// </summary>
+    private const string StopPids =
+        "stop_pids() { kill \"$@\" 2>/dev/null; i=0; while [ $i -lt 30 ]; do a=; for q in \"$@\"; do kill -0 \"$q\" 2>/dev/null && a=1; done; " +
+        "[ -z \"$a\" ] && return 0; sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; kill -9 \"$@\" 2>/dev/null; return 0; }; ";
+
+    /// <summary>
     /// Kills this user's processes whose command line starts with exactly the configured slirp command
     /// (<c>pgrep -f</c> with an anchored, escaped ERE), SIGTERM then SIGKILL after 3 s; prints how many.
     /// </summary>
     public const string KillStale =
-        "command -v pgrep >/dev/null 2>&1 || { echo 'pgrep not found on the remote host' >&2; exit 3; }; " +
+        "command -v pgrep >/dev/null 2>&1 || { echo 'pgrep not found on the remote host' >&2; exit 3; }; " + StopPids +
         "pids=$(pgrep -u \"$(id -u)\" -f -- \"$1\"); n=0; for p in $pids; do n=$((n+1)); done; " +
-        "if [ \"$n\" -eq 0 ]; then echo 0; exit 0; fi; kill $pids 2>/dev/null; i=0; alive=1; " +
-        "while [ $i -lt 30 ]; do alive=; for p in $pids; do kill -0 \"$p\" 2>/dev/null && alive=1; done; " +
-        "[ -z \"$alive\" ] && break; sleep 0.1; i=$((i+1)); done; " +
-        "[ -n \"$alive\" ] && kill -9 $pids 2>/dev/null; echo \"$n\"";
+        "if [ \"$n\" -eq 0 ]; then echo 0; exit 0; fi; stop_pids $pids; echo \"$n\"";
 
     /// <summary>
     /// Finds slirp, checks it is executable, asks units 1..3 (<c>-l N</c> answering "Unit out of range" means
@@ -71,9 +76,8 @@ public static class RemoteScripts
         "w \"$HOME/.slirprc-$n\" ppp || exit 1; " +
         "if [ \"$n\" = 0 ]; then " +
         "if [ -z \"$6\" ]; then w \"$HOME/.slirprc\" \"$(printf 'socket\\nmtu %s\\nmru %s' \"$3\" \"$3\")\" || exit 1; fi; " +
-        "if [ -n \"$g\" ]; then p=$(pgrep -u \"$(id -u)\" -f -- \"$5\" 2>/dev/null); if [ -n \"$p\" ]; then kill $p 2>/dev/null; i=0; " +
-        "while [ $i -lt 30 ]; do a=; for q in $p; do kill -0 \"$q\" 2>/dev/null && a=1; done; [ -z \"$a\" ] && break; sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; " +
-        "[ -n \"$a\" ] && kill -9 $p 2>/dev/null; fi; printf '%s\\n' \"$g\" >\"$d/generation\"; fi; " +
+        "if [ -n \"$g\" ]; then p=$(pgrep -u \"$(id -u)\" -f -- \"$5\" 2>/dev/null); if [ -n \"$p\" ]; then " + StopPids + "stop_pids $p; fi; " +
+        "printf '%s\\n' \"$g\" >\"$d/generation\"; fi; " +
         "elif [ -z \"$6\" ]; then i=0; while [ $i -lt 200 ]; do " +
         "if [ -n \"$g\" ]; then [ \"$(cat \"$d/generation\" 2>/dev/null)\" = \"$g\" ] && [ -S \"$k\" ] && [ \"$k\" -nt \"$d/generation\" ] && break; " +
         "else [ -r /proc/net/unix ] || break; grep -F -- \"$k\" /proc/net/unix 2>/dev/null | { while read -r _ _ _ f _ _ _ p; do " +

@@ -21,6 +21,14 @@ public sealed record HealthObserved(
 /// <summary>From the health actor: the link passes LCP but carries no traffic; restart it.</summary>
 public sealed record LinkUnhealthy(int Link, string Reason);
 
+/// <summary>
+/// Stop probing until <see cref="ResumeProbes"/>: the bundle is stopping, and its links go down on purpose (a probe
+/// that fails then is no reason to restart anything).
+/// </summary>
+public sealed record PauseProbes;
+/// <summary>Probe again: the bundle starts.</summary>
+public sealed record ResumeProbes;
+
 /// <summary>Restart a link that is running (not parked): its chain is stopped and started again.</summary>
 public sealed record RecycleLink(int Link, string Reason);
 

@@ -1,5 +1,6 @@
 using EqlActors.Configuration;
 using EqlActors.Messages;
+using EqlActors.Simulation;
 
 namespace EqlActors.Tests.Actors;
 
@@ -49,6 +50,30 @@ public class HealthTests : BundleSpec
         Assert.Equal(0, status.Links[0].Restarts + status.Links[2].Restarts);
         Assert.Null(status.Stats.RemoteLanVerdict);
         Assert.True(status.Stats.Recoveries >= 1);
+    }
+
+    [Fact]
+    public void Probes_pause_while_the_bundle_stops_and_resume_when_it_starts_again()
+    {
+        // Ending each chain takes 20 s: the links are still up (and failing their probes) well into the stop.
+        CreateBundle(Probing(remoteLan: null), new SimulationOptions { StopLinger = TimeSpan.FromSeconds(20) });
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromSeconds(30));
+        var events = SubscribeEvents();
+        var seen = new List<object>();
+        Assert.True(Sim.DropLinkTraffic(1));
+        AdvanceUntil(() => { seen.AddRange(Drain(events)); return seen.OfType<LinkProbeFailed>().Any(); }, TimeSpan.FromSeconds(30), "link 1's first probe failure");
+
+        StopBundle();
+        var duringStop = Drain(events);
+        Assert.Empty(duringStop.OfType<LinkProbeFailed>());
+        Assert.DoesNotContain(duringStop.OfType<LinkDown>(), d => d.Class == FailureClass.HealthProbe);
+
+        // Started again: the probes run again (link 1's new chain has a clean interface; link 2 is made silent).
+        Bundle.Tell(new StartBundle(), Akka.Actor.ActorRefs.NoSender);
+        AdvanceUntilHealthy();
+        Assert.True(Sim.DropLinkTraffic(2));
+        AdvanceUntil(() => Drain(events).OfType<LinkProbeFailed>().Any(f => f.Link == 2), TimeSpan.FromMinutes(1), "link 2's probe failure after the restart");
     }
 
     [Fact]

@@ -5,7 +5,9 @@
 #   pppd-kill   SIGKILL to a link's pppd          ssh-kill     SIGTERM to a link's ssh client
 #   unit-kill   SIGKILL to the remote `slirp -l N` of unit 1 or 2 (not the main slirp: that drops every link)
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
-# After the bring-up and after every fault it samples the daemon (RSS anonymous/file, open fds by kind, threads,
+# After the bring-up (once the daemon is at rest: recovery code loaded and first trim done, host_B probed) and after
+# every fault it samples the daemon (RSS anonymous/file, open fds by kind and what each is ($SYSTEST_OUT/fds/N;
+# summary key fdTargetsDiff: what the last sample holds and the first does not, and the reverse), threads,
 # its zombie children), the zombies and processes of both hosts (host_B = user hostb) and the files in /run and
 # /tmp; the runtime's own view from the daemon's /metrics (GC heap, GC committed, allocated, collections, JIT
 # compilations, pool threads); and every mapping of the daemon ($SYSTEST_OUT/smaps/N), which the summary sorts
@@ -19,7 +21,7 @@
 # SoakScenarioTests (tests/system/README.md says how).
 #
 # Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
-# logs each memory trim after ready with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
+# logs each memory trim after a recovery with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
 PRODUCT_SH_LIBRARY=1 . "$(dirname "${BASH_SOURCE[0]}")/product.sh"
@@ -34,13 +36,46 @@ KINDS=(pppd-kill ssh-kill unit-kill link-down route-delete)
 sigkill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill -KILL "$p"; }
 nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]} ))]}"; }
 
+# fd_targets PID: what each of the daemon's fds is, one line each, sorted: a file's path; for a pipe or a socket
+# the commands of the other processes holding the same one ("pipe with pppd,ssh"; "of the daemon only" when none
+# does, then for a pipe whether the daemon holds both ends, e.g. a child it is starting, or one end whose other
+# end is closed, e.g. a child that exited before this listing reached it). One find for every process's table
+# (a fork costs milliseconds here); `|| true` inside: an fd or a process that goes away while it is listed makes
+# find exit 1, which pipefail and set -e would turn into the end of the whole soak (seen after 8 faults).
+fd_targets() {
+  { find /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%h %f %l\n' 2>/dev/null || true; } | awk -v d="/proc/$1/fd" -v pid="$1" '
+    { dir = $1; t = substr($0, length(dir) + length($2) + 3); split(dir, p, "/")
+      if (dir == d) { mine[++n] = t; num[n] = $2 }
+      else if (t ~ /^(pipe|socket):/ && !((t, p[3]) in seen)) { seen[t, p[3]]; c = ""; f = "/proc/" p[3] "/comm"; getline c < f; close(f); if (c != "" && index("," who[t] ",", "," c ",") == 0) who[t] = who[t] (who[t] == "" ? "" : ",") c } }
+    function sorted(s,   a, m, i, j, x, r) { m = split(s, a, ","); for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+      for (i = 1; i <= m; i++) r = r (i > 1 ? "," : "") a[i]; return r }
+    function end_of(fd,   f, l, fl) { f = "/proc/" pid "/fdinfo/" fd; fl = ""; while ((getline l < f) > 0) if (l ~ /^flags:/) { split(l, x, /[ \t]+/); fl = x[2] } close(f)
+      return fl == "" ? "?" : (substr(fl, length(fl)) % 2 == 1 ? "write" : "read") }
+    END { for (i = 1; i <= n; i++) if (mine[i] ~ /^pipe:/) { e[i] = end_of(num[i]); ends[mine[i]] = ends[mine[i]] " " e[i] }
+      for (i = 1; i <= n; i++) { t = mine[i]; k = t
+        if (t ~ /^(pipe|socket):/) { sub(/:.*/, "", k)
+          if (who[t] != "") k = k " with " sorted(who[t])
+          else if (t ~ /^pipe:/) k = k " of the daemon only (" (ends[t] ~ /read/ && ends[t] ~ /write/ ? "both ends" : e[i] " end, the other closed") ")"
+          else k = k " of the daemon only" }
+        print k } }' | sort
+}
+
 # sample FAULTS_SO_FAR: one JSON line of the resources in use
-sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files
+sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files list prev k
   st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
-  # fds by kind: one ls for the whole table (a fork costs milliseconds here)
-  # `|| true` inside: an fd or a file that goes away while it is listed makes ls/find exit 1, which pipefail and
-  # set -e would turn into the end of the whole soak (seen after 8 faults).
-  fds=$({ ls -l "/proc/$pid/fd" 2>/dev/null || true; } | awk 'NR > 1 { t = $NF; k = t ~ /^socket:/ ? "socket" : t ~ /^pipe:/ ? "pipe" : t ~ /^anon_inode:/ ? "anon" : "file"; c[k]++; n++ }
+  # The daemon's fds at rest ($SYSTEST_OUT/fds/N): the route reconcile runs `ip` every 5 s, and a listing taken
+  # while one runs holds that child's pipes (6 fds, seen at 2 samples of 4 on a loaded host, where a child can
+  # outlive two listings 0.3 s apart), so 3 listings are taken and the smallest is kept; the counts by kind come
+  # from it.
+  mkdir -p "$SYSTEST_OUT/fds"
+  list=$(fd_targets "$pid")
+  for k in 1 2; do
+    sleep 0.3; prev=$(fd_targets "$pid")
+    [ "$(printf '%s\n' "$prev" | wc -l)" -lt "$(printf '%s\n' "$list" | wc -l)" ] && list=$prev
+  done
+  printf '%s\n' "$list" >"$SYSTEST_OUT/fds/$n"
+  ps -o pid=,stat=,etimes=,args= --ppid "$pid" >"$SYSTEST_OUT/fds/$n.children" 2>/dev/null || true  # what it was running then
+  fds=$(printf '%s\n' "$list" | awk 'NF { k = $0 ~ /^socket / ? "socket" : $0 ~ /^pipe / ? "pipe" : $0 ~ /^anon_inode:/ ? "anon" : "file"; c[k]++; n++ }
     END { printf "\"fds\":%d,\"fdSocket\":%d,\"fdPipe\":%d,\"fdAnon\":%d,\"fdFile\":%d", n, c["socket"], c["pipe"], c["anon"], c["file"] }')
   read -r zd zall all_procs < <(cat /proc/[0-9]*/stat 2>/dev/null | awk -v d="$pid" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); n++; if (f[1] == "Z") { z++; if (f[2] == d) zd++ } }
     END { printf "%d %d %d\n", zd, z, n }')
@@ -73,7 +108,7 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
 
 # ---------------------------------------------------------------- run
 T0=$(now)
-rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps"
+rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps" "$SYSTEST_OUT/fds"
 topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
@@ -89,8 +124,21 @@ PY
 sysctl -qw net.ipv4.tcp_reordering=3
 start_daemon
 ok=true
+AT_REST=false
 if wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql" stable_full_state && traffic initial; then
   log "bring-up and first transfer done after $(since "$T0")s: $(state_line)"
+  # The first sample is of the daemon at rest: after it loaded what a recovery needs and trimmed (MemoryTrimmer's
+  # line, logged once after the first ready) and after its one probe of host_B's slirp (an ssh session started at
+  # ready), so that one-time loads are not counted as growth. This harness's own first `status` and /metrics scrape
+  # load the JSON serializer and the metrics formatter (6 fds for good): made here, before the first sample too.
+  AT_REST=true
+  wait_for 300 "the daemon at rest (recovery code loaded, memory trimmed)" grep -q "At rest after the first ready" "$SYSTEST_OUT/product.log" \
+    || AT_REST=false
+  wait_for 300 "the probe of host_B's slirp done" grep -Eq "Remote slirp: |Probing the remote slirp failed" "$SYSTEST_OUT/product.log" \
+    || AT_REST=false
+  "$PRODUCT" status --json --config "$CONFIG" >/dev/null 2>&1 || true
+  curl -s --max-time 20 "http://$METRICS_LISTEN/metrics" >/dev/null 2>&1 || true
+  log "daemon at rest: $AT_REST after $(since "$T0")s: $(grep -m1 "At rest after the first ready" "$SYSTEST_OUT/product.log" | cut -c1-300 || true)"
   sample 0
   for ((i = 0; i < FAULTS; i++)); do
     kind=${KINDS[$((i % ${#KINDS[@]}))]}; round=$((i / ${#KINDS[@]}))
@@ -119,7 +167,7 @@ log "soak done in $(since "$T0")s, teardown clean: $CLEAN"
 
 # ---------------------------------------------------------------- summary
 statuses=""; for k in "${FAULT_ORDER[@]}"; do statuses+="$k=${FAULT_STATUS[$k]:-unknown} recover=${FAULT_RECOVER[$k]:-null}"$'\n'; done
-SOAK_FAULTS=$FAULTS SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
+SOAK_FAULTS=$FAULTS SOAK_AT_REST=$AT_REST SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
 import json, os, sys
 samples = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
 ARENA = 64 << 20
@@ -180,6 +228,11 @@ after8 = lambda k: slope([(s["faults"], s[k] / 1024) for s in samples if s["faul
 anon_settled = after8("RssAnon")
 recovered = sum(1 for v in status.values() if v == "recovered")
 pct = lambda p: recover[min(len(recover) - 1, int(p * len(recover)))] if recover else None
+def fd_diff(a, b):  # what the daemon holds at sample b and not at a, and the reverse (fds/N: one target a line)
+    from collections import Counter
+    read = lambda n: Counter(l.rstrip("\n") for l in open(os.path.join(os.path.dirname(sys.argv[1]), "fds", str(n)))) if os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), "fds", str(n))) else Counter()
+    x, y = read(a), read(b)
+    return {"added": dict(sorted((y - x).items())), "gone": dict(sorted((x - y).items()))}
 summary = {
     "faults": int(os.environ["SOAK_FAULTS"]), "faultsRun": len(status), "recovered": recovered,
     "allRecovered": recovered == int(os.environ["SOAK_FAULTS"]) and os.environ["SOAK_OK"] == "true",
@@ -196,6 +249,8 @@ summary = {
     "fdSocketGrowth": (metrics["fdSocket"]["max"] - metrics["fdSocket"]["start"]) if "fdSocket" in metrics else None,
     "pipeLowFirstHalf": min((s["fdPipe"] for s in samples[:len(samples) // 2]), default=None),
     "pipeLowSecondHalf": min((s["fdPipe"] for s in samples[len(samples) // 2:]), default=None),
+    "atRestBeforeFirstSample": os.environ["SOAK_AT_REST"] == "true",
+    "fdTargetsDiff": fd_diff(samples[0]["faults"], samples[-1]["faults"]) if samples else None,
     "metrics": metrics, "faultStatus": status,
 }
 print(json.dumps(summary, separators=(",", ":")))

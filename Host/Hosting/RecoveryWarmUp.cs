@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace EqlActors.Host.Hosting;
+
+/// <summary>
+/// What a recovery needs loaded, loaded once the bundle is first ready (by <see cref="MemoryTrimmer"/>, before its
+/// first trim, off the actor's thread), so that the daemon at rest holds the same files before and after faults and
+/// the first recovery does not pay for them. Found by recording the daemon's fds and its assembly loads in the soak:
+/// the first recovery opened 13 files for good, among them the stack-trace symbol reader
+/// (System.Diagnostics.StackTrace, System.Reflection.Metadata, System.IO.MemoryMappedFiles and eqlactors.pdb),
+/// which .NET loads the first time it captures a stack with file and line: an exception logged with its stack, or
+/// an asynchronous socket error (a control client that went away before its answer was written). Type loads, static
+/// constructors and one stack capture only: no network, no process, no file of the bundle.
+/// </summary>
+public static class RecoveryWarmUp
+{
+    /// <summary>The diagnosis path's types (SSH.NET over OpenSSL, host_B's first-hop check).</summary>
+    public static readonly Type[] Types =
+    [
+        typeof(Renci.SshNet.SshClient),
+        typeof(Renci.SshNet.PrivateKeyFile),
+        typeof(Renci.SshNet.ForwardedPortLocal),
+        typeof(System.Net.Sockets.TcpClient),
+        typeof(System.Security.Cryptography.SHA256),
+    ];
+
+    /// <summary>Loads them and the symbol reader; returns how many types were loaded.</summary>
+    public static int Run()
+    {
+        foreach (var t in Types) RuntimeHelpers.RunClassConstructor(t.TypeHandle);
+        // The symbol reader: a stack with file and line opens it (and this assembly's pdb, when it is shipped).
+        _ = new StackTrace(fNeedFileInfo: true).FrameCount;
+        return Types.Length;
+    }
+}
