@@ -4,6 +4,10 @@
 # infrastructure only):
 #   bare_link_seconds    one plain pppd link the HOWTO's way (pppd ... updetach pty "ssh -t -J ... bin/slirp -l 0",
 #                        as guest/fixture-check.sh): from pppd's start to its return at IP up; then torn down fully
+#   bare_links_seconds N N plain links like the one above started at once (issue 10's floor: what N links cost this
+#                        guest with no daemon at all): from the start to the last pppd's return at IP up. Units 1..N-1
+#                        wait on host_B for unit 0's slirp socket before they attach (as the product's wrapper does:
+#                        without it they fail "cannot connect to Slirp socket"); torn down fully
 #   howto_script_seconds the HOWTO's own script (guest/howto/eql-slirp) `start`, from its start to its exit with
 #                        every link enslaved; then its `stop` and a full teardown
 # Both leave the guest as they found it: no pppd, ssh, slirp, ppp link, slave, eql address or route of theirs.
@@ -30,6 +34,24 @@ base_teardown() { local p
 bare_link_seconds() { local t0 s
   t0=$(now)
   if fixture_link_up 0 >&2; then s=$(since "$t0"); else s=null; fi
+  base_teardown >&2 || s=null
+  echo "$s"
+}
+
+# bare_links_seconds N: prints the seconds from the start of N bare links at once to the last one's IP up (or null)
+bare_links_seconds() { local n=$1 t0 s l pids=() cmd rc=0
+  t0=$(now)
+  for ((l = 0; l < n; l++)); do
+    topo_ssh_argv "$l"
+    # units above 0: the remote command waits (at most 20 s) for unit 0's main slirp to listen
+    [ "$l" -eq 0 ] || TOPO_SSH_ARGV=("${TOPO_SSH_ARGV[@]:0:${#TOPO_SSH_ARGV[@]}-3}" \
+      "i=0; until [ -S .slirp_socket ] || [ \$i -ge 200 ]; do sleep 0.1; i=\$((i+1)); done; exec bin/slirp -l $l")
+    cmd="exec $(shq "${TOPO_SSH_ARGV[@]}")"
+    timeout 90 pppd unit "$l" linkname "fixture$l" local "$TOPO_LOCAL:$TOPO_PEER" mtu 1500 mru 1500 passive noauth \
+      nodeflate nobsdcomp novj novjccomp nodefaultroute idle 0 updetach pty "$cmd" >/dev/null 2>&1 & pids+=($!)
+  done
+  for l in "${pids[@]}"; do wait "$l" || rc=$?; done
+  if [ "$rc" -eq 0 ] && [ "$(ppp_links | wc -l)" -eq "$n" ]; then s=$(since "$t0"); else s=null; log "$n bare links at once: not all up (exit $rc, links: $(ppp_links | tr '\n' ' '))"; fi
   base_teardown >&2 || s=null
   echo "$s"
 }

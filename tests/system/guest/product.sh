@@ -73,7 +73,10 @@ start_daemon() {
   # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
   DAEMON_EPOCH=$(date +%s.%N)
   # with the systemd unit's runtime settings (Host/Hosting/DaemonRuntime.cs): the JIT compiles once, never recompiles
-  (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
+  # SYSTEST_DAEMON_ENV: more NAME=VALUE words for a diagnostic run (e.g. an EventPipe trace of the JIT: tests/system/README.md)
+  local extra_env=(); read -r -a extra_env <<<"${SYSTEST_DAEMON_ENV:-}"
+  (cd "$RUNDIR" && { [ "${#extra_env[@]}" -eq 0 ] || export "${extra_env[@]}"; } \
+     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
@@ -270,6 +273,8 @@ tp_files
 # one bare pppd link and the HOWTO script's own start, in this run, before the daemon exists (guest/howto-baseline.sh)
 log "=== bring-up baselines: one bare pppd link, then the HOWTO script"
 BARE_LINK=$(bare_link_seconds); log "one bare link: pppd start -> IP up in ${BARE_LINK}s"
+# the floor of issue 10's ratio: the same links started at once, no daemon (~10-20 s of guest time)
+BARE_LINKS=$(bare_links_seconds "$NLINKS"); log "$NLINKS bare links at once: start -> every one at IP up in ${BARE_LINKS}s"
 HOWTO_SCRIPT=$(howto_script_seconds); log "the HOWTO script: start -> exit with every link enslaved in ${HOWTO_SCRIPT}s"
 # ----------------------------------------------------------------
 write_config
@@ -279,8 +284,15 @@ tb=$(now)
 start_daemon
 # where the guest's CPU goes during the bring-up (2 vCPUs): every 0.5 s the guest time, /proc/stat's cpu line and the
 # daemon's utime + stime (clock ticks), in bringup-cpu.log; summed up once the bundle is up
-( while kill -0 "$DAEMON_PID" 2>/dev/null; do read -r c </proc/stat; d=$(cut -d' ' -f14,15 "/proc/$DAEMON_PID/stat" 2>/dev/null) || d=""
-    echo "$(now) $c | $d"; sleep 0.5; done >"$SYSTEST_OUT/bringup-cpu.log" ) & CPU_SAMPLER=$!
+# (fork-free: bash builtins only, so that the sampler takes as little as possible of the CPU it measures); with it,
+# bringup-threads-timeline.log: per sample, the daemon's threads as "name:ticks" (utime + stime), to see which of
+# them used the CPU between the control socket serving and the full state
+( while kill -0 "$DAEMON_PID" 2>/dev/null; do read -r c </proc/stat; read -r t _ </proc/uptime
+    d=""; if read -r s 2>/dev/null <"/proc/$DAEMON_PID/stat"; then read -r -a f <<<"${s##*) }"; d="${f[11]} ${f[12]}"; fi
+    echo "$t $c | $d"
+    line=$t; for k in /proc/"$DAEMON_PID"/task/*/stat; do read -r s 2>/dev/null <"$k" || continue; n=${s#*(}; n=${n%)*}
+      read -r -a f <<<"${s##*) }"; line+=" ${n// /_}:$((f[11] + f[12]))"; done; echo "$line" >>"$SYSTEST_OUT/bringup-threads-timeline.log"
+    sleep 0.5; done >"$SYSTEST_OUT/bringup-cpu.log" ) & CPU_SAMPLER=$!
 wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql, tcp_reordering=127" stable_full_state \
   || { log "bring-up failed: $(state_line)"; tail -n 40 "$SYSTEST_OUT/product.log" >&2 || true; }
 kill "$CPU_SAMPLER" 2>/dev/null; wait "$CPU_SAMPLER" 2>/dev/null || true
@@ -444,8 +456,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d,"health":%s}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"bareLinksAtOnceSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d,"health":%s}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
-  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
+  "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$BARE_LINKS" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
   "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" "${HEALTH:-null}" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
