@@ -99,6 +99,9 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
     private bool _ready;
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
+    // The route passes asked for since a link came up (its address brought a peer route that shadows ours): not ready
+    // before one of them answered, or "ready" would come while the kernel still routes host_B past the master.
+    private long _routesRequested;
     private HealthObserved? _healthView;
     private long _reconcilePasses;
     private long _imbalancesHealed;
@@ -293,7 +296,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             _eql.Tell(e);
             _health.Tell(e);
             // The link's address brought the kernel's peer route 10.0.2.2 dev pppN: it shadows the management route.
-            _routes.Tell(new ReconcileRoutes());
+            _routes.Tell(new ReconcileRoutes(++_routesRequested));
         }));
         Receive<LinkDown>(e => Link(e, e.Link, r =>
         {
@@ -412,7 +415,12 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             foreach (var (link, r) in _records)
                 if (r is { Phase: LinkPhase.Up, Pid: { } pid, Interface: { } ifname }) _eql.Tell(new LinkUp(_ctx.Name, link, pid, ifname, Now));
         }
-        else if (child.Equals(_routes)) _routes.Tell(new StartRoutes());
+        else if (child.Equals(_routes))
+        {
+            _routes.Tell(new StartRoutes());
+            // the new instance knows no request: let its pass answer the last one, or readiness would wait for a LinkUp
+            _routes.Tell(new ReconcileRoutes(_routesRequested));
+        }
         else if (child.Equals(_health))
         {
             foreach (var (link, r) in _records)
@@ -477,13 +485,14 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
 
     private void EvaluateReadiness()
     {
-        var missing = MissingPieces();
+        // Only on the way to ready: a pass that has not yet answered the last LinkUp is no news about a ready bundle.
+        var missing = MissingPieces() ?? (!_ready && _routesView.Answers < _routesRequested ? "routes not yet checked since a link came up" : null);
         var ready = _phase == BundlePhase.Running && missing is null;
         if (ready == _ready) return;
         _ready = ready;
         if (ready)
         {
-            _log.Info("Bundle {Bundle} ready: every link enslaved, every route present", _ctx.Name);
+            _log.Info("Bundle {Bundle} ready: every link enslaved, every route present and none shadowed", _ctx.Name);
             ProbeRemoteOnce();
             Publish(new BundleReady(_ctx.Name, Now));
             if (_degradedSince is { } since)
@@ -512,6 +521,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         var notEnslaved = _ctx.Config.EffectiveLinks.Where(l => !_eqlView.Enslaved.ContainsKey(l)).ToList();
         if (notEnslaved.Count > 0) return $"links {string.Join(",", notEnslaved)} not enslaved";
         if (_routesView.Missing.Count > 0) return $"routes missing: {string.Join(", ", _routesView.Missing)}";
+        if (_routesView.Shadowing.Count > 0) return $"routes shadowed by {string.Join(", ", _routesView.Shadowing)}";
         return null;
     }
 

@@ -18,7 +18,7 @@ public sealed class RouteActor : PortActor
     private const string TcpReordering = "net.ipv4.tcp_reordering";
 
     private sealed record ReconcileTick : ICoalesced;
-    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, IReadOnlyList<Route> Unshadowed, string? Sysctl, string? SysctlFound, bool SysctlWritten);
+    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, IReadOnlyList<Route> Unshadowed, IReadOnlyList<Route> Shadowing, string? Sysctl, string? SysctlFound, bool SysctlWritten);
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -26,6 +26,9 @@ public sealed class RouteActor : PortActor
     private readonly HashSet<Route> _everPresent = [];
     private string? _sysctlOriginal;
     private bool _active;
+    // The bundle's newest ReconcileRoutes.Request: a pass that begins after it answers it (messages that come during a
+    // pass wait in the stash, so the number taken at the start of a pass is one the pass really looked after).
+    private long _request;
 
     public RouteActor(BundleContext ctx)
     {
@@ -37,7 +40,11 @@ public sealed class RouteActor : PortActor
             Timers.StartPeriodicTimer("reconcile", new ReconcileTick(), _ctx.Config.Supervision.ReconcileInterval);
             Reconcile();
         });
-        Receive<ReconcileRoutes>(_ => Reconcile());
+        Receive<ReconcileRoutes>(m =>
+        {
+            _request = Math.Max(_request, m.Request);
+            Reconcile();
+        });
         Receive<ReconcileTick>(_ => Reconcile());
         Receive<StopRoutes>(_ => Stop(Sender));
     }
@@ -52,10 +59,12 @@ public sealed class RouteActor : PortActor
         var desired = _desired;
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
         var device = _ctx.Config.Eql.Device;
+        var request = _request;
         RunPort(async () =>
         {
             var table = await routes.ListAsync();
             var unshadowed = new List<Route>();
+            var shadowing = new List<Route>();
             foreach (var route in DesiredRoutes.Shadowing(table, desired, device))
             {
                 try
@@ -65,7 +74,9 @@ public sealed class RouteActor : PortActor
                 }
                 catch (PortException)
                 {
-                    // Gone meanwhile (the link went down): the next pass looks again.
+                    // Gone meanwhile (the link went down), or refused: the next pass looks again; until then the
+                    // bundle does not call itself ready (traffic for the route would bypass the master).
+                    shadowing.Add(route);
                 }
             }
             var added = new List<Route>();
@@ -101,7 +112,7 @@ public sealed class RouteActor : PortActor
                 }
             }
             var present = desired.Where(r => table.Contains(r) || added.Contains(r)).ToList();
-            return new Pass(present, [.. desired.Except(present)], added, unshadowed, now, found, written);
+            return new Pass(present, [.. desired.Except(present)], added, unshadowed, shadowing, now, found, written);
         }, pass =>
         {
             if (pass.SysctlWritten)
@@ -118,7 +129,7 @@ public sealed class RouteActor : PortActor
                 _ctx.Bundle.Tell(new RouteAdded(_ctx.Name, route, restored, Now));
             }
             foreach (var route in pass.Present) _everPresent.Add(route);
-            _ctx.Bundle.Tell(new RoutesObserved(pass.Present, pass.Missing, pass.Sysctl));
+            _ctx.Bundle.Tell(new RoutesObserved(pass.Present, pass.Missing, pass.Sysctl) { Shadowing = pass.Shadowing, Answers = request });
         }, ex => _log.Warning("Reconciling routes failed: {Reason}", ex.Message));
     }
 

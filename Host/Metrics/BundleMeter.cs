@@ -42,7 +42,7 @@ public sealed class BundleMeter : IDisposable
         Gauge("link_probe_rtt_seconds", "Connect time of the last passing end-to-end probe through the link", l => l.Probe is { Ok: true, RttSeconds: { } rtt } ? rtt : null);
         _meter.CreateObservableCounter("link_failures_total", Failures, description: "Times the link went down, by reason class");
 
-        BundleGauge("bundle_ready", "1 while every link is enslaved and every route present", s => s.Ready ? 1 : 0);
+        BundleGauge("bundle_ready", "1 while every link is enslaved and every route present and none shadowed", s => s.Ready ? 1 : 0);
         BundleGauge("bundle_links_enslaved", "Links enslaved to the eql master", s => s.Enslaved);
         BundleGauge("bundle_links_configured", "Links the configuration runs", s => s.Configured);
         BundleCounter("bundle_reconcile_passes_total", "Reconcile passes reported by the eql and route actors", s => s.Stats?.ReconcilePasses);

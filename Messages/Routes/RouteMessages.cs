@@ -17,8 +17,11 @@ public sealed record Route(Cidr Destination, string Device, IPAddress? Gateway =
 
 // Commands
 public sealed record StartRoutes;
-/// <summary>Something changed that routes depend on (the master came back): reconcile now.</summary>
-public sealed record ReconcileRoutes;
+/// <summary>
+/// Something changed that routes depend on (the master came back, a link came up with its peer route): reconcile
+/// now. <see cref="Request"/> numbers the bundle's requests that its readiness waits for (0: none, e.g. a stall).
+/// </summary>
+public sealed record ReconcileRoutes(long Request = 0);
 /// <summary>Remove our own routes, restore the sysctl we changed, stop reconciling.</summary>
 public sealed record StopRoutes;
 public sealed record RoutesStopped(int Removed);
@@ -28,4 +31,11 @@ public sealed record RouteAdded(string Bundle, Route Route, bool Restored, DateT
 public sealed record SysctlSet(string Bundle, string Key, string Value, DateTimeOffset At) : IBundleEvent;
 
 /// <summary>What the route actor last observed.</summary>
-public sealed record RoutesObserved(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, string? TcpReordering);
+public sealed record RoutesObserved(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, string? TcpReordering)
+{
+    /// <summary>Routes on a link's device that still shadow a desired route after the pass (their removal failed).</summary>
+    public IReadOnlyList<Route> Shadowing { get; init; } = [];
+
+    /// <summary>The highest <see cref="ReconcileRoutes.Request"/> received before the pass began: what it answers.</summary>
+    public long Answers { get; init; }
+}

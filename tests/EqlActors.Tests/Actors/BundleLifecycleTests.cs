@@ -69,6 +69,51 @@ public class BundleLifecycleTests : BundleSpec
     }
 
     [Fact]
+    public void The_bundle_is_ready_only_once_no_peer_route_shadows_the_management_route_at_start_and_after_a_restart()
+    {
+        // What the kernel held at each BundleReady, seen on the publisher's thread at that very moment: "ready"
+        // (and the slirp probe that follows it) must not come while host_B is still routed past the master. The
+        // route port takes 2 s of virtual time per deletion, as `ip route del` can in a loaded guest, so the peer
+        // routes outlive the enslaving of the last link.
+        // A deletion that really waits resumes the route actor's pass where it awaited: on this thread, in virtual
+        // time, not through the test runner's context.
+        SynchronizationContext.SetSynchronizationContext(null);
+        var atReady = new List<List<Route>>();
+        EventTap.Subscribe(Sys, e =>
+        {
+            if (e is BundleReady) atReady.Add([.. Sim.Routes.Where(r => r.Device.StartsWith("ppp", StringComparison.Ordinal))]);
+        });
+        CreateWorld();
+        var ports = Sim.Ports with { Routes = new SlowDeletes(Sim.Ports.Routes, Sys.Scheduler, TimeSpan.FromSeconds(2)) };
+        var bundle = Root.CreateChild(EqlBundle.Props(Config, ports, new BundleOptions("bundle", SimulationHosting.Dispatcher, new Random(1))), "bundle");
+        bundle.Tell(new StartBundle());
+        AdvanceUntil(() => atReady.Count == 1, TimeSpan.FromSeconds(60), "ready");
+        Assert.Null(Sim.Unhealthy(DesiredRoutesOfConfig));
+
+        Assert.True(Sim.InjectPppdExit(2, PppExitCodes.Hangup));
+        AdvanceUntil(() => Sim.Unhealthy(DesiredRoutesOfConfig) is not null, TimeSpan.FromSeconds(10), "the link down");
+        AdvanceUntil(() => atReady.Count == 2, TimeSpan.FromMinutes(1), "ready again after the restart");
+
+        Assert.All(atReady, Assert.Empty);
+        Assert.Equal(Config.Eql.Device, Sim.RouteDevice(Config.Routes.ManagementGateway));
+    }
+
+    /// <summary>The simulated routes, each deletion completing <paramref name="delay"/> of virtual time later.</summary>
+    private sealed class SlowDeletes(EqlActors.Ports.IRoutes inner, IScheduler clock, TimeSpan delay) : EqlActors.Ports.IRoutes
+    {
+        public Task<IReadOnlyList<Route>> ListAsync(CancellationToken ct = default) => inner.ListAsync(ct);
+        public Task AddAsync(Route route, CancellationToken ct = default) => inner.AddAsync(route, ct);
+
+        public async Task DeleteAsync(Route route, CancellationToken ct = default)
+        {
+            var later = new TaskCompletionSource(TaskCreationOptions.None);
+            clock.Advanced.ScheduleOnce(delay, () => later.SetResult());
+            await later.Task.ConfigureAwait(false);
+            await inner.DeleteAsync(route, ct).ConfigureAwait(false);
+        }
+    }
+
+    [Fact]
     public void Stop_tears_everything_down_and_leaves_no_process_slave_or_route()
     {
         CreateBundle();
