@@ -68,7 +68,8 @@ transient_children() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do
 own_fd_count() { { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l; }
 
 # sample FAULTS_SO_FAR: one JSON line of the resources in use
-sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files list a b k
+sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirps ssh pppd run_files tmp_files list a b k t0
+  t0=$(now)
   st=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem|Threads):/ { sub(":", "", $1); printf "\"%s\":%s,", $1, $2 }' "/proc/$pid/status" 2>/dev/null || true)
   # The daemon's fds at rest ($SYSTEST_OUT/fds/N): the route reconcile runs `ip` every 5 s, and a listing taken
   # while one runs holds that child's pipes. So the one listing of every process's table (the costly part: ~100
@@ -110,7 +111,7 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
   run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
   printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
     "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
-  log "sample after $n faults: $(tail -n 1 "$SAMPLES")"
+  log "sample after $n faults ($(since "$t0") s, fd listings: $k): $(tail -n 1 "$SAMPLES")"
 }
 
 # ---------------------------------------------------------------- run
