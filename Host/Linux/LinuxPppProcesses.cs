@@ -238,6 +238,10 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
 
         Signal(pid, leadsGroup, Native.SIGTERM, tracked);
         var deadline = DateTime.UtcNow + grace;
+        // pppd is our child: its exit is an event, so no /proc scan runs while it ends (a pppd in ip-down takes a
+        // moment); the scans below only look for what may outlive it.
+        if (tracked?.Exit is { } ending && !ending.IsCompleted)
+            await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
         var poll = MinStopPoll;
         while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked).Count > 0)
         {
