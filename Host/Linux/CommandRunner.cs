@@ -32,20 +32,39 @@ public static class CommandRunner
             process.StandardInput.Close();
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
             var stderr = process.StandardError.ReadToEndAsync(ct);
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
             try
             {
-                await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                    ct.ThrowIfCancellationRequested();
+                    throw new PortException($"{string.Join(' ', argv)} timed out");
+                }
+                return new Result(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
             }
-            catch (OperationCanceledException)
+            finally
             {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                ct.ThrowIfCancellationRequested();
-                throw new PortException($"{string.Join(' ', argv)} timed out");
+                // Process.Dispose leaves the redirected streams open once they were handed out (StandardOutput), so
+                // their pipes would wait for the finalizer: a daemon running `ip` every few seconds holds a varying
+                // number of dead pipes. Closed here, after the reads ended (or failed), so none is left to the GC.
+                // (bounded: after a timeout a child that left the process tree may still hold a pipe's other end)
+                var reads = Task.WhenAll(stdout, stderr);
+                if (!reads.IsCompleted)
+                {
+                    await Task.WhenAny(reads, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)).ConfigureAwait(false);
+                    _ = reads.ContinueWith(static t => t.Exception, CancellationToken.None,
+                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+                process.StandardOutput.Dispose();
+                process.StandardError.Dispose();
             }
-            return new Result(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
         }
     }
 

@@ -147,7 +147,7 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tg="" tr degraded=false; sh
   # (not in the soak, which sources this file: a CLI start per fault would cost it minutes)
   [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || FAULT_REASON[$kind]=$(fault_reason "$e0")
   [ "${PRODUCT_SH_LIBRARY:-}" = 1 ] || proc_timeline "after $kind"
-  log "recovered after ${tr}s (product acted after ${td}s): $(state_line); reason shown: ${FAULT_REASON[$kind]}"
+  log "recovered after ${tr}s (product acted after ${td}s): $(state_line); reason shown: ${FAULT_REASON[$kind]:-not read in the soak}"
   if [ -n "${FAULT_EXPECT[$kind]:-}" ] && [[ ${FAULT_REASON[$kind]} != *"\"class\": \"${FAULT_EXPECT[$kind]}\""* ]]; then
     FAULT_STATUS[$kind]=wrong-reason; log "the reason shown is not of class ${FAULT_EXPECT[$kind]}"; return 1; fi
   if traffic "after $kind" "$kind"; then FAULT_STATUS[$kind]=recovered; else FAULT_STATUS[$kind]=transfer-failed; return 1; fi
