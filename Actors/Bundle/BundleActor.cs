@@ -300,6 +300,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         }));
         Receive<LinkDown>(e => Link(e, e.Link, r =>
         {
+            var wasUp = r.Phase == LinkPhase.Up;
             r.Phase = e.Permanent ? LinkPhase.Stopping : LinkPhase.BackingOff;
             var (reason, cls) = e.Class == FailureClass.Hangup && r.DiagnosedReason is { } d ? d : (e.Reason, e.Class);
             r.LastError = reason;
@@ -312,7 +313,10 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             ProbeRemoteOnce();
             // Only that the remote command ended: host_B's error file may have its own words. Read until it had
             // some, at most MaxDiagnoses times per streak (each read is an ssh session through the jump hosts).
-            if (e.Class == FailureClass.Hangup && r.DiagnosedReason is null && r.Diagnoses < MaxDiagnoses)
+            // Not when a link that was up hung up: its retry starts at once, and the read's two key exchanges would
+            // compete with the retry's own (and, after the main slirp died, with every link's) for a slow host's
+            // CPU. If host_B has something to say, the retry fails too and that failure is read.
+            if (e.Class == FailureClass.Hangup && !wasUp && r.DiagnosedReason is null && r.Diagnoses < MaxDiagnoses)
             {
                 r.Diagnoses++;
                 _remote.Tell(new DiagnoseLink(e.Link));

@@ -145,7 +145,26 @@ public sealed class LinkActor : PortActor
             if (line.Length == 0) return;
             _lines.Enqueue(line);
             while (_lines.Count > FailureReasons.MaxLines) _lines.Dequeue();
+            if (line == ModemHangup) FailOnHangup();
         });
+    }
+
+    /// <summary>pppd's notice that its pty command closed the line: pppd is ending and will exit 16.</summary>
+    public const string ModemHangup = "Modem hangup";
+
+    /// <summary>
+    /// pppd said "Modem hangup": its pty command (ssh, and through it slirp) has ended, so this attempt is over. pppd
+    /// itself lingers a while longer (ip-down and its child wait: seconds in the guest), and the interface's "down"
+    /// would only fail the link after <see cref="ExitGrace"/> with a vaguer reason; neither is waited for. Every line
+    /// that explains the hangup (ssh's stderr, a hop's error) came before it on the same pipe (pppd gives its pty
+    /// command its own log descriptor as stderr), so the reason is as good as the exit's (docs/facts.md, "Restarting
+    /// one link").
+    /// </summary>
+    private void FailOnHangup()
+    {
+        if (_phase is not (LinkPhase.Starting or LinkPhase.Up)) return;
+        var meaning = PppExitCodes.Explain(PppExitCodes.Hangup);
+        Fail(Explain($"{meaning.Reason} (pppd: \"{ModemHangup}\")", meaning.Permanent, FailureClass.Hangup));
     }
 
     /// <summary>The TCP attach password never reaches a reason, whatever a remote or a hop echoes.</summary>
@@ -273,14 +292,15 @@ public sealed class LinkActor : PortActor
         Timers.Cancel("exit-grace");
         // Logged by the bundle, once per distinct reason in a streak of failures (this actor lives one attempt).
         _log.Debug("Link {Link} down: {Reason}", _link, reason);
-        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, Now) { Class = failure.Class });
+        var failedAt = Now;
+        _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, failedAt) { Class = failure.Class });
         StopChain(() =>
         {
             if (!permanent)
             {
                 // Not an exception: a stop request waiting in the stash must not be mistaken for a crash, and the
                 // supervisor learns the reason. Whatever is stashed goes with the actor; the supervisor knows.
-                Context.Parent.Tell(new LinkAttemptFailed(_link, reason, failure.Class));
+                Context.Parent.Tell(new LinkAttemptFailed(_link, reason, failure.Class) { FailedAt = failedAt });
                 Context.Stop(Self);
                 return;
             }

@@ -43,6 +43,7 @@ public sealed class LinkBackoff : PortActor
     private IActorRef? _child;
     private string? _reported;
     private string? _reportedClass;
+    private DateTimeOffset? _failedAt;
     private string? _crashed;
     private Configuration.SshEndpoint? _hop;
     private bool _hopWasDown;
@@ -64,6 +65,18 @@ public sealed class LinkBackoff : PortActor
         return TimeSpan.FromTicks((long)(capped * (1 + sample * randomFactor)));
     }
 
+    /// <summary>
+    /// The backoff counts from when the failure was seen, not from when the old chain was gone: stopping it (pppd's
+    /// SIGTERM, its ip-down, the wait for every member; a second or two in the guest) already spaced the attempts.
+    /// A child that ended without saying when it failed gets the whole delay.
+    /// </summary>
+    public static TimeSpan Remaining(TimeSpan delay, DateTimeOffset? failedAt, DateTimeOffset now)
+    {
+        if (failedAt is not { } at || now <= at) return delay;
+        var left = delay - (now - at);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     /// <summary>A child that throws is stopped, not restarted in place: its next attempt is a fresh actor after the backoff.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
     {
@@ -76,6 +89,7 @@ public sealed class LinkBackoff : PortActor
     {
         _reported = null;
         _reportedClass = null;
+        _failedAt = null;
         _crashed = null;
         // (null while the constructor starts the first child: Akka sets the timers after construction)
         Timers?.Cancel("hop-check");
@@ -90,6 +104,7 @@ public sealed class LinkBackoff : PortActor
         {
             _reported = m.Reason;
             _reportedClass = m.Class;
+            _failedAt = m.FailedAt;
         });
         Receive<ResetBackoff>(_ => _sinceUp = 0);
         Receive<Terminated>(m => m.ActorRef.Equals(_child), _ => ChildEnded());
@@ -125,7 +140,7 @@ public sealed class LinkBackoff : PortActor
             Become(Parked);
             return;
         }
-        var delay = Delay(_sinceUp++, s.MinBackoff, s.MaxBackoff, s.RandomFactor, _ctx.Random.NextDouble());
+        var delay = Remaining(Delay(_sinceUp++, s.MinBackoff, s.MaxBackoff, s.RandomFactor, _ctx.Random.NextDouble()), _failedAt, now);
         _log.Info("Link {Link}: next attempt in {Delay}", _link, delay);
         Timers.StartSingleTimer("restart", new RestartDue(), delay);
         _hop = delay >= HopCheckMinDelay && _reportedClass is { } cls && _reported is { } said ? FailureReasons.HopToCheck(cls, said, _ctx.Config.Remote) : null;

@@ -32,6 +32,11 @@ public sealed partial class SimulatedSystem
     /// <summary>How often a link asked whether a hop answers (<see cref="IRemoteHost.HopAnswersAsync"/>).</summary>
     public int HopChecks { get; private set; }
 
+    private readonly List<int> _linkErrorReads = [];
+
+    /// <summary>The links whose error file on host_B was read (<see cref="IRemoteHost.ReadLinkErrorAsync"/>: the diagnosis), in order.</summary>
+    public IReadOnlyList<int> LinkErrorReads { get { lock (_gate) return [.. _linkErrorReads]; } }
+
     private void InitRemote()
     {
         _rcFiles = _options.RcFilesPresent;
@@ -135,9 +140,13 @@ public sealed partial class SimulatedSystem
             return !sim.Unreachable;
         }, sim._gate);
 
-        // The simulated slirp counts units without attaching, and keeps no per-link error file.
+        // The simulated slirp counts units without attaching, and keeps no per-link error file (each read is counted).
         public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => ProbeSlirpAsync(ct);
-        public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
+        public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Done(() =>
+        {
+            sim._linkErrorReads.Add(link);
+            return (string?)null;
+        }, sim._gate);
         public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) =>
             RemotePreparation.InStepsAsync(this, links, killStale, ct);
 

@@ -238,8 +238,16 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
 
         Signal(pid, leadsGroup, Native.SIGTERM, tracked);
         var deadline = DateTime.UtcNow + grace;
+        // pppd is our child: its exit is an event, so no /proc scan runs while it ends (a pppd in ip-down takes a
+        // moment); the scans below only look for what may outlive it.
+        if (tracked?.Exit is { } ending && !ending.IsCompleted)
+            await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
+        var poll = MinStopPoll;
         while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked).Count > 0)
-            await Task.Delay(20, ct).ConfigureAwait(false);
+        {
+            await Task.Delay(poll, ct).ConfigureAwait(false);
+            poll = NextStopPoll(poll);
+        }
 
         if (LiveMembers(pid, tracked).Count > 0)
         {
@@ -255,6 +263,17 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
         if (tracked is not null) ReapOrphans(tracked);
     }
+
+    /// <summary>
+    /// Each look for the chain's live members reads every process's stat in /proc: tens of milliseconds of CPU in the
+    /// guest. A chain usually ends within the first few looks after SIGTERM; one that takes longer (pppd finishing
+    /// ip-down) is looked at less and less often, so that three links stopping at once after the main slirp died do
+    /// not spend the CPU their new chains need.
+    /// </summary>
+    public static readonly TimeSpan MinStopPoll = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan MaxStopPoll = TimeSpan.FromMilliseconds(160);
+
+    public static TimeSpan NextStopPoll(TimeSpan poll) => poll * 2 < MaxStopPoll ? poll * 2 : MaxStopPoll;
 
     /// <summary>
     /// pppd is gone by itself: whatever is left of its chain (an ssh that outlived it would keep slirp's unit

@@ -66,6 +66,10 @@ public sealed record LinksStopped(IReadOnlyList<int> NotStopped);
 // Between a link actor and its backoff supervisor
 /// <summary>The attempt failed and its chain is already stopped; the link actor stops itself right after.</summary>
 /// <paramref name="Class"/>: one of <see cref="FailureClass.All"/>, so that the backoff knows whether a hop check can cut it short.
-public sealed record LinkAttemptFailed(int Link, string Reason, string Class = FailureClass.Other);
+/// <see cref="FailedAt"/>: when the failure was seen, before the chain was stopped; the backoff counts from then.
+public sealed record LinkAttemptFailed(int Link, string Reason, string Class = FailureClass.Other)
+{
+    public DateTimeOffset? FailedAt { get; init; }
+}
 /// <summary>The link came up: the next failure starts the backoff from its minimum again.</summary>
 public sealed record ResetBackoff;

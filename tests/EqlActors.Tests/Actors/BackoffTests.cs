@@ -1,6 +1,7 @@
 using EqlActors.Actors;
 using EqlActors.Configuration;
 using EqlActors.Messages;
+using EqlActors.Simulation;
 
 namespace EqlActors.Tests.Actors;
 
@@ -148,5 +149,40 @@ public class BackoffTests : BundleSpec
         var delay = LinkBackoff.Delay(failures, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, sample);
 
         Assert.Equal(seconds, delay.TotalSeconds, 6);
+    }
+
+    [Theory]
+    [InlineData(5.0, null, 5.0)]      // no failure time (a link actor that threw): the whole delay
+    [InlineData(5.0, 1.5, 3.5)]       // the chain's stop took 1.5 s of it
+    [InlineData(1.0, 2.5, 0.0)]       // the stop outlasted the backoff: at once
+    [InlineData(2.0, -1.0, 2.0)]      // a failure time after now (clock skew between actors): never longer, never negative
+    public void The_backoff_counts_from_the_failure_not_from_the_end_of_the_chain(double delay, double? stopSeconds, double expected)
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 1, 0, 0, TimeSpan.Zero);
+        DateTimeOffset? failedAt = stopSeconds is { } s ? now - TimeSpan.FromSeconds(s) : null;
+
+        Assert.Equal(expected, LinkBackoff.Remaining(TimeSpan.FromSeconds(delay), failedAt, now).TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void A_chain_that_takes_long_to_stop_does_not_add_its_stop_to_the_backoff()
+    {
+        var supervision = new SupervisionConfig { MinBackoff = TimeSpan.FromSeconds(5), RandomFactor = 0 };
+        // every old pppd lingers 3 s after its SIGTERM, as one running ip-down does
+        CreateBundle(new BundleConfig { Supervision = supervision }, new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromSeconds(10));
+        var events = SubscribeEvents();
+        var from = Sim.PppStarts.Count;
+
+        Assert.True(Sim.InjectPppdOutput(1, LinkActor.ModemHangup));
+        AdvanceUntil(() => Sim.PppStarts.Count > from, TimeSpan.FromSeconds(20), "link 1 restarted");
+
+        var down = Assert.Single(Drain(events).OfType<LinkDown>());
+        var gap = Sim.PppStarts[from].At - down.At;
+        // 5 s after the failure, not 3 s (stop) + 5 s; slack: notifications wait for the next 100 ms step
+        Assert.True(gap >= TimeSpan.FromSeconds(5) && gap <= TimeSpan.FromSeconds(5.5), $"restarted {gap} after the failure");
+        AdvanceUntilHealthy();
+        AssertInvariants();
     }
 }

@@ -104,6 +104,86 @@ public class LinkActorTests : BundleSpec
     }
 
     [Fact]
+    public void Pppd_saying_modem_hangup_fails_the_link_at_once_without_waiting_for_its_exit_or_the_interface()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Drain(_parent);
+
+        // The remote end closed the line: pppd says so, then runs ip-down and waits for its children before it exits
+        // (seconds in the guest). Here it never exits by itself and its interface stays as it is.
+        Assert.True(Sim.InjectPppdOutput(0, LinkActor.ModemHangup));
+        Advance(TimeSpan.FromMilliseconds(200));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(FailureClass.Hangup, down.Class);
+        Assert.Contains("modem hangup: the pty command", down.Reason);
+        Assert.Contains("\"Modem hangup\"", down.Reason);
+        Assert.False(down.Permanent);
+        // The chain is still ended before the actor goes (the stop lingers 3 s), and the backoff learns when it failed.
+        Assert.Empty(Drain(_parent));
+        Advance(TimeSpan.FromSeconds(4));
+        var toParent = Drain(_parent);
+        var failed = Assert.IsType<LinkAttemptFailed>(toParent[0]);
+        Assert.Equal(down.At, failed.FailedAt);
+        Assert.Equal(FailureClass.Hangup, failed.Class);
+        Assert.IsType<ProbeParent.ChildTerminated>(toParent[1]);
+        Assert.Empty(LocalChain());
+    }
+
+    [Theory]
+    // ssh's stderr reaches pppd's log descriptor before the hangup it causes: the hop's words still name the cause
+    [InlineData("Timeout, server 127.0.0.1 not responding.", FailureClass.ConnectionLost)]
+    // pppd-kill: a SIGTERM from outside, after which the ssh it ends hangs up the line
+    [InlineData("Terminating on signal 15", FailureClass.PppdExit)]
+    public void Lines_before_the_hangup_still_name_its_cause(string before, string cls)
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+
+        Assert.True(Sim.InjectPppdOutput(0, before));
+        Assert.True(Sim.InjectPppdOutput(0, LinkActor.ModemHangup));
+        Advance(TimeSpan.FromMilliseconds(200));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(cls, down.Class);
+        Assert.Contains(before, down.Reason);
+    }
+
+    [Fact]
+    public void A_hangup_before_the_link_is_up_fails_at_once_with_ssh_s_reason()
+    {
+        Start();
+        AdvanceUntil(() => LocalChain().Any(p => p.Kind == SimProcessKind.Pppd), TimeSpan.FromSeconds(30), "pppd started");
+        Drain(_bundle);
+
+        Assert.True(Sim.InjectPppdOutput(0, "ssh: connect to host 127.0.0.1 port 2202: Connection refused"));
+        Assert.True(Sim.InjectPppdOutput(0, LinkActor.ModemHangup));
+        Advance(TimeSpan.FromMilliseconds(200));
+
+        Assert.False(IsUp());
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(FailureClass.ConnectionRefused, down.Class);
+    }
+
+    [Fact]
+    public void An_interface_that_goes_down_without_a_hangup_still_waits_for_pppd_s_exit_first()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+
+        // link-down: the interface set down by hand while pppd runs on and says nothing
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Empty(Drain(_bundle).OfType<LinkDown>());
+        Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(FailureClass.InterfaceDown, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+    }
+
+    [Fact]
     public void A_stop_ends_the_chain_and_then_the_actor()
     {
         Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });

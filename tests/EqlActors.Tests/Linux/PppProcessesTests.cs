@@ -95,6 +95,16 @@ public sealed class PppProcessesTests : IDisposable
     }
 
     [Fact]
+    public void A_stop_looks_for_the_chain_s_members_less_and_less_often_up_to_a_cap()
+    {
+        var polls = new List<double>();
+        var p = LinuxPppProcesses.MinStopPoll;
+        for (var i = 0; i < 6; i++) { polls.Add(p.TotalMilliseconds); p = LinuxPppProcesses.NextStopPoll(p); }
+
+        Assert.Equal([20, 40, 80, 160, 160, 160], polls);
+    }
+
+    [Fact]
     public async Task The_interface_is_learned_from_the_pidfile_when_pppd_does_not_log_it()
     {
         using var ppp = new LinuxPppProcesses(_dir.Path, pollInterval: TimeSpan.FromMilliseconds(50));
