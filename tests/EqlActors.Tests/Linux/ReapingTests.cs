@@ -40,6 +40,9 @@ internal static class IpDownStandIn
     });
 }
 
+// Alone too: the reap it waits for is driven by SIGCHLD, whose handler runs on the thread pool, and an actor test
+// blocking pool threads in parallel (TestKit's ExpectMsg) once held it past the 8 s limit (under the full suite).
+[Collection("fd-count")]
 [SupportedOSPlatform("linux")]
 public sealed class ReapingTests : IDisposable
 {
@@ -86,7 +89,10 @@ public sealed class ReapingTests : IDisposable
     }
 }
 
-/// <summary>Counts this process's open descriptors: alone, so that other tests' pipes and sockets do not blur it.</summary>
+/// <summary>
+/// Tests that run alone: counting this process's open descriptors (other tests' pipes and sockets would blur it), or
+/// timing what a signal drives.
+/// </summary>
 [CollectionDefinition("fd-count", DisableParallelization = true)]
 public sealed class FdCountCollection;
 
