@@ -42,13 +42,17 @@ nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]
 # the commands of the other processes holding the same one ("pipe with pppd,ssh"; "of the daemon only" when none
 # does, then for a pipe whether the daemon holds both ends, e.g. a child it is starting, or one end whose other
 # end is closed, e.g. a child that exited before this listing reached it). One find for every process's table
-# (a fork costs milliseconds here); `|| true` inside: an fd or a process that goes away while it is listed makes
-# find exit 1, which pipefail and set -e would turn into the end of the whole soak (seen after 8 faults).
+# (a fork costs milliseconds here) and the commands from one `ps`: reading a process's /proc file from awk is a
+# fatal "read error" when the process ends meanwhile (it ended a soak after 16 faults). `|| true` inside: an fd
+# or a process that goes away while it is listed makes find exit 1, which pipefail and set -e would turn into the
+# end of the whole soak (seen after 8 faults); a listing cut short is caught by the caller's count check.
 fd_targets() {
-  { find /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%h %f %l\n' 2>/dev/null || true; } | awk -v d="/proc/$1/fd" -v pid="$1" '
+  { ps -e -o pid=,comm= 2>/dev/null || true; echo "-- fds"
+    find /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%h %f %l\n' 2>/dev/null || true; } | { awk -v d="/proc/$1/fd" -v pid="$1" '
+    !listing { if ($0 == "-- fds") listing = 1; else comm[$1] = $2; next }
     { dir = $1; t = substr($0, length(dir) + length($2) + 3); split(dir, p, "/")
       if (dir == d) { mine[++n] = t; num[n] = $2 }
-      else if (t ~ /^(pipe|socket):/ && !((t, p[3]) in seen)) { seen[t, p[3]]; c = ""; f = "/proc/" p[3] "/comm"; getline c < f; close(f); if (c != "" && index("," who[t] ",", "," c ",") == 0) who[t] = who[t] (who[t] == "" ? "" : ",") c } }
+      else if (t ~ /^(pipe|socket):/ && !((t, p[3]) in seen)) { seen[t, p[3]]; c = comm[p[3]]; if (c != "" && index("," who[t] ",", "," c ",") == 0) who[t] = who[t] (who[t] == "" ? "" : ",") c } }
     function sorted(s,   a, m, i, j, x, r) { m = split(s, a, ","); for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
       for (i = 1; i <= m; i++) r = r (i > 1 ? "," : "") a[i]; return r }
     function end_of(fd,   f, l, fl) { f = "/proc/" pid "/fdinfo/" fd; fl = ""; while ((getline l < f) > 0) if (l ~ /^flags:/) { split(l, x, /[ \t]+/); fl = x[2] } close(f)
@@ -59,7 +63,7 @@ fd_targets() {
           if (who[t] != "") k = k " with " sorted(who[t])
           else if (t ~ /^pipe:/) k = k " of the daemon only (" (ends[t] ~ /read/ && ends[t] ~ /write/ ? "both ends" : e[i] " end, the other closed") ")"
           else k = k " of the daemon only" }
-        print k } }' | sort
+        print k } }' || true; } | sort
 }
 
 # transient_children PID: true while the daemon runs a child other than its pppd's (an `ip`, a `sysctl`)
