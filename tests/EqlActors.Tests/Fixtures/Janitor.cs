@@ -22,16 +22,31 @@ public static class Janitor
     public static string Claim(Kind kind, string name)
     {
         _ = Swept.Value;
-        Directory.CreateDirectory(Owners);
         var me = ProcessTree.Stat(Environment.ProcessId)!;
         var marker = Path.Combine(Owners, $"{kind}-{Guid.NewGuid():N}");
-        File.WriteAllText(marker, $"{me.Pid} {me.StartTime}\n{kind}\n{name}\n");
-        return marker;
+        for (var attempt = 0; ; attempt++)
+        {
+            Directory.CreateDirectory(Owners);
+            try
+            {
+                File.WriteAllText(marker, $"{me.Pid} {me.StartTime}\n{kind}\n{name}\n");
+                return marker;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 10)
+            {
+                // another test host released its last claim and removed the directory in between: make it again
+            }
+        }
     }
 
+    /// <summary>Drops the claim; the last one gone takes the directory with it, so that a test run leaves nothing in /tmp.</summary>
     public static void Release(string? marker)
     {
-        if (marker is not null) File.Delete(marker);
+        if (marker is null) return;
+        File.Delete(marker);
+        try { Directory.Delete(Owners); } // only when empty: another test host's claims keep it
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static bool SweepDead()
