@@ -53,6 +53,7 @@ public sealed class DaemonHarness : IDisposable
         foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment.Remove("NOTIFY_SOCKET");
+        WithoutDiagnosticFiles(psi);
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -72,12 +73,23 @@ public sealed class DaemonHarness : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// The runtime makes a debugger pipe pair and a diagnostics socket in /tmp for every process and removes them only
+    /// at a clean exit: the daemons these tests SIGKILL on purpose would leave them behind. Neither is used here.
+    /// </summary>
+    private static void WithoutDiagnosticFiles(ProcessStartInfo psi)
+    {
+        psi.Environment["DOTNET_EnableDiagnostics_Debugger"] = "0";
+        psi.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
+    }
+
     /// <summary>Starts <c>eqlactors run --simulated</c> as a direct child; its output is collected in <paramref name="output"/>.</summary>
     public Process StartRun(StringBuilder output, IDictionary<string, string>? env = null, IEnumerable<string>? extraArgs = null)
     {
         var psi = new ProcessStartInfo(Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { Dll, "run", "--simulated", "--set", SetSocket }.Concat(extraArgs ?? [])) psi.ArgumentList.Add(a);
         psi.Environment.Remove("NOTIFY_SOCKET");
+        WithoutDiagnosticFiles(psi);
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
         p.StandardInput.Close();
