@@ -193,7 +193,7 @@ ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
 kill_ssh_of() { local s; s=$(ssh_of "$1") && kill "-${2:-TERM}" "$s"; }
 # signal_pid SIG PID: a kill fault whose target was found before the fault's clock started (as an argument of
 # run_fault): finding it (a /proc scan with a fork per process, ss) took 0.5-1 s of guest time that was counted
-# as the product's detection (docs/benchmarks.md, section 19)
+# as the product's detection (docs/benchmarks.md, section 20)
 signal_pid() { [ -n "$2" ] && kill "$1" "$2"; }
 delete_lan_route() { ip route del "$TOPO_LAN_NET"; }
 
