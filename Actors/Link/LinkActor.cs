@@ -129,6 +129,17 @@ public sealed class LinkActor : PortActor
         _phase = LinkPhase.Starting;
         _lines.Clear();
         var launch = Launch with { Generation = generation };
+        if (generation is not null)
+        {
+            // A clean start (nothing adopted): a master left by an earlier daemon belongs to no chain of this one.
+            EndConnection(() => RunStart(launch));
+            return;
+        }
+        RunStart(launch);
+    }
+
+    private void RunStart(PppLaunch launch)
+    {
         RunPort(ct => _ctx.Ports.Ppp.StartAsync(launch, _events, ct), process =>
         {
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
@@ -287,6 +298,7 @@ public sealed class LinkActor : PortActor
     private void Fail(LinkFailure failure)
     {
         var (reason, permanent) = (failure.Reason, failure.Permanent);
+        var keep = _ctx.Config.Remote.ReuseConnection && ConnectionReuse.Keeps(_phase == LinkPhase.Up, failure.Class, permanent);
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
         Timers.Cancel("exit-grace");
@@ -294,7 +306,7 @@ public sealed class LinkActor : PortActor
         _log.Debug("Link {Link} down: {Reason}", _link, reason);
         var failedAt = Now;
         _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, failedAt) { Class = failure.Class });
-        StopChain(() =>
+        StopChain(() => AfterStop(keep, () =>
         {
             if (!permanent)
             {
@@ -313,7 +325,29 @@ public sealed class LinkActor : PortActor
                 Receive<RecycleLink>(_ => AskForGoAhead());
                 HandleStop();
             });
-        });
+        }));
+    }
+
+    /// <summary>After a failed attempt's chain is gone: its ssh master stays for the next attempt only when <paramref name="keep"/>.</summary>
+    private void AfterStop(bool keep, Action then)
+    {
+        if (keep || !_ctx.Config.Remote.ReuseConnection)
+        {
+            if (keep) _log.Debug("Link {Link}: keeping its ssh connection for the next attempt", _link);
+            then();
+            return;
+        }
+        EndConnection(then);
+    }
+
+    /// <summary>Ends the link's kept ssh connection (a no-op when there is none), then goes on whatever the outcome.</summary>
+    private void EndConnection(Action then)
+    {
+        RunPort(ct => _ctx.Ports.Ppp.EndConnectionAsync(Launch, ct), then, ex =>
+        {
+            _log.Warning("Link {Link}: ending its ssh connection failed: {Reason}", _link, ex.Message);
+            then();
+        }, StopTimeout);
     }
 
     /// <summary>Ends the whole chain, even when pppd already exited: its ssh may still hold the remote unit.</summary>
@@ -342,11 +376,12 @@ public sealed class LinkActor : PortActor
     {
         Timers.CancelAll();
         _phase = LinkPhase.Stopping;
-        StopChain(() =>
+        // The link is stopped for good: nothing may outlive it, its ssh master included.
+        StopChain(() => EndConnection(() =>
         {
             _phase = LinkPhase.Stopped;
             _ctx.Bundle.Tell(new LinkStopped(_ctx.Name, _link, Now));
             Context.Stop(Self);
-        });
+        }));
     }
 }

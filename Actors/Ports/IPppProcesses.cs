@@ -36,4 +36,10 @@ public interface IPppProcesses
 
     /// <summary>Ends the whole chain: SIGTERM to its process group, SIGKILL after <paramref name="grace"/>; completes when it is gone.</summary>
     Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default);
+
+    /// <summary>
+    /// Ends the link's kept ssh connection (its OpenSSH master, which <see cref="StopAsync"/> leaves running so that
+    /// the next attempt reuses it), if there is one; completes when it is gone. A no-op when there is none.
+    /// </summary>
+    Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default);
 }

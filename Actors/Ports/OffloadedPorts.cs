@@ -28,6 +28,7 @@ public static class OffloadedPorts
         public Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => t.Run(() => inner.StartAsync(launch, events, ct));
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => t.Run(() => inner.AdoptAsync(launch, events, ct));
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => t.Run(() => inner.StopAsync(process, grace, ct));
+        public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => t.Run(() => inner.EndConnectionAsync(launch, ct));
     }
 
     private sealed class Links(INetworkLinks inner, PortThreads t) : INetworkLinks, IDisposable

@@ -242,6 +242,18 @@ public sealed partial class SimulatedSystem
         get { lock (_gate) return [.. _starts]; }
     }
 
+    /// <summary>Links whose ssh master connection is kept alive now.</summary>
+    public IReadOnlySet<int> KeptConnections
+    {
+        get { lock (_gate) return new HashSet<int>(_keptConnections); }
+    }
+
+    /// <summary>How many kept ssh connections the product ended.</summary>
+    public int ConnectionsEnded
+    {
+        get { lock (_gate) return _connectionsEnded; }
+    }
+
     public LinkState Interface(string name)
     {
         lock (_gate) return StateOf(name);

@@ -15,7 +15,11 @@ public enum SimProcessKind
 public sealed record SimProcess(int Pid, SimProcessKind Kind, int Link, bool OnRemote);
 
 /// <summary>When a link's pppd was started: lets tests measure restart spacing in virtual time.</summary>
-public sealed record SimPppStart(int Link, int Pid, DateTimeOffset At);
+public sealed record SimPppStart(int Link, int Pid, DateTimeOffset At)
+{
+    /// <summary>The attempt opened its session over the link's kept ssh connection (no key exchange, no jump host).</summary>
+    public bool ReusedConnection { get; init; }
+}
 
 // pppd chains: pppd, its "exec ssh" pty, and the slirp unit that ssh holds on host_B.
 public sealed partial class SimulatedSystem
@@ -31,11 +35,15 @@ public sealed partial class SimulatedSystem
         public bool HoldsUnit { get; set; }
         public string? Interface { get; set; }
         public bool CleanStart { get; init; }
+        public bool KeepsConnection { get; init; }
         public DateTimeOffset? WaitingSince { get; set; }
     }
 
     private readonly Dictionary<int, SimChain> _chains = [];
     private readonly List<SimPppStart> _starts = [];
+    // Links whose ssh master outlives its session (remote.reuseConnection): formed once an attempt authenticated.
+    private readonly HashSet<int> _keptConnections = [];
+    private int _connectionsEnded;
 
     private IEnumerable<SimChain> LiveChains => _chains.Values.Where(c => c.PppdAlive);
 
@@ -63,6 +71,8 @@ public sealed partial class SimulatedSystem
             EndChain(chain, PppExitCodes.Hangup, refusal.Value.Reason, refusal.Value.Kind, sshDies: true);
             return;
         }
+        // Authenticated: with ControlPersist the first ssh has forked its master, which outlives this session.
+        if (chain.KeepsConnection) _keptConnections.Add(link);
         var unit = _units[link];
         if (Now < unit.LockedUntil)
         {
@@ -165,10 +175,13 @@ public sealed partial class SimulatedSystem
             if (launch.Config.Remote.Attach == Configuration.SlirpAttach.Unix && sim.RemoteRefusal(launch.Link) is null or { Kind: FailureKind.Transient } && !sim.Unreachable)
                 sim._rcFiles = true;
             if (launch.Generation is not null && launch.Link == 0 && !sim.Unreachable && !sim._authRefused) sim.KillAllSlirp();
-            var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events) { CleanStart = launch.Generation is not null };
+            var reuse = launch.Config.Remote.ReuseConnection;
+            var reused = reuse && sim._keptConnections.Contains(launch.Link);
+            var chain = new SimChain(launch.Link, sim.NextPid(), sim.NextPid(), events) { CleanStart = launch.Generation is not null, KeepsConnection = reuse };
             sim._chains[chain.PppdPid] = chain;
-            sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now));
-            var delay = sim.Between(sim._options.LinkUpMin, sim._options.LinkUpMax) + sim._options.PerJumpHost * launch.Config.Remote.JumpHosts.Length;
+            sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now) { ReusedConnection = reused });
+            // A session over a kept connection skips the hops' key exchanges: the jump hosts cost nothing then.
+            var delay = sim.Between(sim._options.LinkUpMin, sim._options.LinkUpMax) + (reused ? TimeSpan.Zero : sim._options.PerJumpHost * launch.Config.Remote.JumpHosts.Length);
             sim.After(delay, () => sim.Attach(chain));
             return new PppProcess(launch.Link, chain.PppdPid, null);
         }, sim._gate);
@@ -192,6 +205,11 @@ public sealed partial class SimulatedSystem
             });
             return stopped.Task;
         }
+
+        public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => Done(() =>
+        {
+            if (sim._keptConnections.Remove(launch.Link)) sim._connectionsEnded++;
+        }, sim._gate);
 
         private void Stop(PppProcess process)
         {

@@ -87,6 +87,8 @@ public static class ConfigKeys
             (w, n, c, _) => Num(w, n, c.Remote.ConnectTimeout.TotalSeconds)),
         new("remote.sshKexAlgorithms", (r, c) => c with { Remote = c.Remote with { SshKexAlgorithms = r.Nullable("remote.sshKexAlgorithms", c.Remote.SshKexAlgorithms) ?? "" } },
             (w, n, c, _) => Str(w, n, c.Remote.SshKexAlgorithms)),
+        new("remote.reuseConnection", (r, c) => c with { Remote = c.Remote with { ReuseConnection = r.Scalar("remote.reuseConnection", c.Remote.ReuseConnection, ConfigParse.Bool) } },
+            (w, n, c, _) => Bool(w, n, c.Remote.ReuseConnection)),
         new("remote.keepAliveIntervalSeconds", (r, c) => c with { Remote = c.Remote with { KeepAliveInterval = r.Scalar("remote.keepAliveIntervalSeconds", c.Remote.KeepAliveInterval, ConfigParse.Seconds) } },
             (w, n, c, _) => Num(w, n, c.Remote.KeepAliveInterval.TotalSeconds)),
 

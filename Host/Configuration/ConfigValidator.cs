@@ -26,6 +26,7 @@ public static class ConfigValidator
         ValidateHealth(config.Health, v);
         ValidateControl(config.Control, v);
         ValidateMetrics(config.Metrics, v);
+        ValidateConnectionSharing(config, v);
         return v.Errors;
     }
 
@@ -92,6 +93,15 @@ public static class ConfigValidator
         Duration("remote.connectTimeoutSeconds", r.ConnectTimeout, v, min: 0.001, max: 3600);
         Duration("remote.keepAliveIntervalSeconds", r.KeepAliveInterval, v, min: 0, max: 3600);
         v.Check("remote.sshKexAlgorithms", r.SshKexAlgorithms, ConfigGrammar.SshAlgorithmList(r.SshKexAlgorithms));
+    }
+
+    /// <summary>Each link's ssh master socket lives beside the control socket: its path must suit ssh.</summary>
+    private static void ValidateConnectionSharing(BundleConfig c, Collector v)
+    {
+        if (!c.Remote.ReuseConnection || c.Control.SocketPath is not { Length: > 0 } socket || socket.Contains('\0') || c.Links.IsDefaultOrEmpty) return;
+        // The longest name is the largest link number's.
+        var path = Linux.PppCommandLine.ControlPath(c, c.Links.Max());
+        if (Linux.PppCommandLine.ControlPathError(path) is { } error) v.Add("remote.reuseConnection", "true", error);
     }
 
     private static void ValidatePpp(PppConfig p, Collector v)

@@ -50,6 +50,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     {
         ct.ThrowIfCancellationRequested();
         var argv = PppCommandLine.PppdArgv(launch);
+        // The master's socket goes in the daemon's runtime directory, which the service host created (0700) at start.
+        var controlPath = ControlPathOf(launch);
         var psi = new ProcessStartInfo(_setsidPath)
         {
             UseShellExecute = false,
@@ -76,7 +78,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         process.StandardInput.Close();
         var pid = process.Id;
-        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events };
+        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events, ControlPath = controlPath };
         _tracked[pid] = tracked;
         RuntimeChildren[pid] = 0;
 
@@ -164,13 +166,30 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
             return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
         }
-        var tracked = new Tracked(launch.Link, pid, null) { Events = events };
+        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch) };
         _tracked[pid] = tracked;
         if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
         var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
         thread.Start();
         return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
     }
+
+    /// <summary>The link's ssh master socket when connections are kept (docs/facts.md, "One ssh connection per link").</summary>
+    private static string? ControlPathOf(PppLaunch launch) =>
+        launch.Config.Remote.ReuseConnection ? PppCommandLine.ControlPath(launch.Config, launch.Link) : null;
+
+    /// <summary>
+    /// Ends the link's ssh master and its ProxyCommand, if any (a kept connection whose path is suspect, a clean
+    /// start's leftover of an earlier daemon, the link's stop). Looked for whether or not reuse is configured now.
+    /// </summary>
+    public async Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default)
+    {
+        var path = PppCommandLine.ControlPath(launch.Config, launch.Link);
+        await SshMasters.EndAsync(path, MasterGrace, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A master ends at once on SIGTERM (it only closes its connection); past this it is killed.</summary>
+    public static readonly TimeSpan MasterGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>argv is this link's pppd: argv[0] (or the interpreter's argv[1] for a script) is the configured pppd and it carries our linkname.</summary>
     public static bool IsOurPppd(IReadOnlyList<string>? argv, PppLaunch launch)
@@ -235,6 +254,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         var pid = process.Pid;
         _tracked.TryGetValue(pid, out var tracked);
         var leadsGroup = Native.getpgid(pid) == pid;
+        if (tracked is not null) Spare(tracked);
+        // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
+        if (tracked?.Spared is { Count: > 0 } spared && spared.Values.Any(g => g == pid)) leadsGroup = false;
 
         Signal(pid, leadsGroup, Native.SIGTERM, tracked);
         var deadline = DateTime.UtcNow + grace;
@@ -281,12 +303,25 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// </summary>
     private static async Task EndLeftoversAsync(Tracked tracked)
     {
-        var left = ProcessTree.Chain(tracked.Pid).Where(m => !m.IsZombie && m.Pid != tracked.Pid).ToList();
+        Spare(tracked);
+        var left = ProcessTree.Chain(tracked.Pid).Where(m => !m.IsZombie && m.Pid != tracked.Pid && !tracked.Spared.ContainsKey(m.Pid)).ToList();
         foreach (var m in left) { tracked.Members.TryAdd(m.Pid, m.StartTime); Native.kill(m.Pid, Native.SIGTERM); }
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
         foreach (var m in LiveMembers(tracked.Pid, tracked)) if (m.Pid != tracked.Pid) Native.kill(m.Pid, Native.SIGKILL);
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
         ReapOrphans(tracked);
+    }
+
+    /// <summary>
+    /// The link's kept ssh connection is no part of the attempt being stopped: its master and the master's ProxyCommand
+    /// (a member of the chain by parent link; <see cref="SshMasters"/>) are left running. Looked for once per stop.
+    /// </summary>
+    private static void Spare(Tracked tracked)
+    {
+        if (tracked.ControlPath is null) return;
+        var chain = ProcessTree.Chain(tracked.Pid);
+        var spared = SshMasters.Spared(tracked.ControlPath, chain);
+        foreach (var m in chain) if (spared.Contains(m.Pid)) tracked.Spared[m.Pid] = m.ProcessGroup;
     }
 
     /// <summary>SIGTERM/SIGKILL to the process group and to every member found by session or parent links.</summary>
@@ -295,7 +330,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (leadsGroup) Native.kill(-pid, sig);
         foreach (var m in ProcessTree.Chain(pid))
         {
-            if (m.IsZombie) continue;
+            if (m.IsZombie || tracked?.Spared.ContainsKey(m.Pid) == true) continue;
             tracked?.Members.TryAdd(m.Pid, m.StartTime);
             Native.kill(m.Pid, sig);
         }
@@ -303,7 +338,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
 
     private static List<ProcStat> LiveMembers(int pid, Tracked? tracked)
     {
-        var live = ProcessTree.Chain(pid).Where(m => !m.IsZombie).ToList();
+        var live = ProcessTree.Chain(pid).Where(m => !m.IsZombie && tracked?.Spared.ContainsKey(m.Pid) != true).ToList();
         foreach (var m in live) tracked?.Members.TryAdd(m.Pid, m.StartTime);
         return live;
     }
@@ -315,7 +350,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// </summary>
     private static void ReapOrphans(Tracked tracked)
     {
-        foreach (var m in ProcessTree.Chain(tracked.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
+        foreach (var m in ProcessTree.Chain(tracked.Pid)) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
         foreach (var pid in tracked.Members.Keys)
         {
             if (!RuntimeChildren.ContainsKey(pid)) ChildReaper.Shared.Vouch(pid);
@@ -345,5 +380,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         public volatile IPppEvents Events = null!;
         public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();
+        public string? ControlPath { get; init; }
+        /// <summary>The kept connection's processes found in the chain, with their process group.</summary>
+        public ConcurrentDictionary<int, int> Spared { get; } = new();
     }
 }

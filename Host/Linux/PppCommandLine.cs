@@ -69,6 +69,7 @@ public static class PppCommandLine
         var r = config.Remote;
         var argv = new List<string> { r.SshPath, "-t" };
         argv.AddRange(CommonOptions(r));
+        argv.AddRange(ConnectionSharing(config, link));
         if (!r.JumpHosts.IsDefaultOrEmpty)
         {
             argv.AddRange(["-o", "ProxyCommand=" + ProxyCommand(r, r.JumpHosts.Length - 1)]);
@@ -124,6 +125,55 @@ public static class PppCommandLine
         }
         words.AddRange(["-W", $"[{next.Host}]:{Inv(next.Port)}", "-l", jump.User, "-p", Inv(jump.Port), "--", jump.Host]);
         return ShellQuote.Join(words.Select(EscapePercent));
+    }
+
+    /// <summary>
+    /// The link's own OpenSSH master connection (docs/facts.md, "One ssh connection per link"), for the outermost ssh
+    /// only (the hops' ssh run inside the master's ProxyCommand). <c>ControlMaster=auto</c>: the first attempt
+    /// authenticates in the foreground, its errors on pppd's log as before, then forks the master; a later attempt
+    /// finds the master's socket and only opens a session over it. One path per link, never shared: each link keeps
+    /// its own TCP connection. <c>ControlPersist</c> bounds how long an unused master outlives its last session, in
+    /// case the daemon is gone for good (the daemon ends the masters itself; see <see cref="SshMasters"/>).
+    /// </summary>
+    public static IEnumerable<string> ConnectionSharing(BundleConfig config, int link)
+    {
+        if (!config.Remote.ReuseConnection) return [];
+        var path = ControlPath(config, link);
+        if (ControlPathError(path) is { } error) throw new PortException($"link {link}: {error}", FailureKind.Permanent);
+        return
+        [
+            "-o", "ControlMaster=auto",
+            "-o", "ControlPath=" + ConfigWord(EscapePercent(path)),
+            "-o", "ControlPersist=" + Inv(ControlPersistSeconds(config)),
+        ];
+    }
+
+    /// <summary>How long an idle master waits for the next session: longer than any backoff between two attempts.</summary>
+    public static int ControlPersistSeconds(BundleConfig config) => (int)Math.Ceiling(config.Supervision.MaxBackoff.TotalSeconds) + 60;
+
+    /// <summary>
+    /// The link's master socket: <c>ssh-LINKNAME</c> in the daemon's private runtime directory (the control socket's,
+    /// created 0700), so no other user can reach or replace it.
+    /// </summary>
+    public static string ControlPath(BundleConfig config, int link) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.Control.SocketPath)) ?? "/", $"ssh-{LinkName(config.Ppp, link)}");
+
+    /// <summary>
+    /// ssh binds the master at <c>PATH.</c> plus 16 random characters, then renames it: that name must fit a unix
+    /// socket address (107 bytes and a NUL).
+    /// </summary>
+    public const int MaxControlPathLength = 107 - 17;
+
+    /// <summary>Why ssh could not take <paramref name="path"/> as a ControlPath, or null.</summary>
+    public static string? ControlPathError(string path)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxControlPathLength)
+            return $"the ssh control path {path} is longer than {MaxControlPathLength} bytes (ssh adds 17 to it for a unix socket address); choose a shorter control.socketPath or ppp.linkNamePrefix, or set remote.reuseConnection=false";
+        // ssh expands ${VAR} in a ControlPath and has no escape for it; a leading ~ is the home directory.
+        if (path.Contains("${", StringComparison.Ordinal) || path.StartsWith('~'))
+            return $"the ssh control path {path} contains '${{' or starts with '~', which ssh would expand; choose another control.socketPath, or set remote.reuseConnection=false";
+        if (path.IndexOfAny(['\n', '\r', '\0']) >= 0) return "the ssh control path contains a line break or NUL";
+        return null;
     }
 
     /// <summary>ssh expands %-tokens in IdentityFile, UserKnownHostsFile and ProxyCommand: a literal % is %%.</summary>

@@ -89,6 +89,13 @@ public sealed record RemoteConfig
         "diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256";
 
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Each link keeps its own authenticated ssh connection (an OpenSSH master, <c>ControlMaster=auto</c>, one per
+    /// link) so that a restart after the remote end ended opens a new session over it: no key exchange, no jump
+    /// host (docs/facts.md, "One ssh connection per link"). Off: every attempt connects afresh, the HOWTO's way.
+    /// </summary>
+    public bool ReuseConnection { get; init; } = true;
 }
 
 public sealed record PppConfig

@@ -53,6 +53,9 @@ public class ConfigValidationTests
     [InlineData("remote.knownHostsFile", "/root/../etc/passwd", "remote.knownHostsFile", "'..'")]
     [InlineData("ppp.pppdPath", "/usr/sbin/pppd`id`", "ppp.pppdPath", "backtick")]
     [InlineData("control.socketPath", "run/control.sock", "control.socketPath", "absolute")]
+    // each link's ssh master socket beside the control socket: ssh's unix socket limit (path + 17)
+    [InlineData("control.socketPath", "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/control.sock", "remote.reuseConnection", "longer than 90 bytes")]
+    [InlineData("remote.reuseConnection", "perhaps", "remote.reuseConnection", "")]
     [InlineData("control.logFile", "/var/log/a b", "control.logFile", "a space")]
     // TCP password
     [InlineData("remote.tcpPassword", "se cret", "remote.tcpPassword", "a space")]

@@ -53,7 +53,10 @@ public sealed class PppCommandLineTests : IDisposable
             TcpPassword = Canary(v) + "pw",
             // Past the validator (which refuses all of these) the quoting alone must still hold.
             SshKexAlgorithms = "curve25519-sha256," + Canary(v).Replace("\n", ""),
+            ReuseConnection = true,
         },
+        // The link's ssh master socket goes beside the control socket: a hostile directory name reaches ssh too.
+        Control = new ControlConfig { SocketPath = "/run/x" + Canary(v).Replace("\n", "") + "/control.sock" },
     };
 
     /// <summary>Runs a command string through /bin/sh -c as pppd does and returns the argv the stub ssh received.</summary>
@@ -220,5 +223,53 @@ public sealed class PppCommandLineTests : IDisposable
         var (reason, permanent) = EqlActors.Messages.PppExitCodes.Explain(code);
         Assert.Equal(kind == FailureKind.Permanent, permanent);
         Assert.False(string.IsNullOrWhiteSpace(reason));
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileValues))]
+    public void The_link_s_control_path_reaches_ssh_exactly_for_the_outer_ssh_only(string value)
+    {
+        var config = Config(value);
+        var path = PppCommandLine.ControlPath(config, 2);
+        Assert.Equal(Path.GetDirectoryName(Path.GetFullPath(config.Control.SocketPath)), Path.GetDirectoryName(path));
+        Assert.Equal("ssh-eqlactors-2", Path.GetFileName(path));
+
+        var received = RunThroughShell(PppCommandLine.PtyCommand(new PppLaunch(2, config)));
+        var sharing = received.Where(w => w.StartsWith("Control", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["ControlMaster=auto", "ControlPath=" + PppCommandLine.ConfigWord(PppCommandLine.EscapePercent(path)), "ControlPersist=90"], sharing);
+        // ssh itself reads the options back as intended (-G prints the configuration after %-expansion).
+        var options = sharing.SelectMany(w => new[] { "-o", w }).ToList();
+        var (code, stdout, err) = Run.Argv(["/usr/bin/ssh", "-G", .. options, "-p", "22", "somehost"]);
+        Assert.True(code == 0, $"ssh -G exited {code}: {err}");
+        Assert.Contains("controlpath " + path, stdout.Split('\n'));
+        Assert.Contains("controlmaster auto", stdout.Split('\n'));
+        // The hops run inside the master's ProxyCommand: they share nothing.
+        var proxy = received.Single(w => w.StartsWith("ProxyCommand=", StringComparison.Ordinal));
+        Assert.DoesNotContain("Control", proxy, StringComparison.Ordinal);
+        Assert.False(File.Exists(_canary), "a hostile value ran a command");
+    }
+
+    [Theory]
+    [InlineData("/run/${HOME}/control.sock", "'${'")]
+    [InlineData("/run/a-directory-name-long-enough-to-push-the-control-path-over-the-limit-of-ssh/x/control.sock", "longer than 90 bytes")]
+    public void A_control_path_ssh_cannot_take_is_refused_with_the_reason(string socketPath, string reason)
+    {
+        var config = new BundleConfig { Control = new ControlConfig { SocketPath = socketPath } };
+        Assert.Contains(reason, PppCommandLine.ControlPathError(PppCommandLine.ControlPath(config, 0)));
+        var e = Assert.Throws<PortException>(() => PppCommandLine.PtyCommand(new PppLaunch(0, config)));
+        Assert.Equal(FailureKind.Permanent, e.Kind);
+        Assert.Contains("remote.reuseConnection=false", e.Message);
+        // Without reuse the stock command line is there, whatever the control path.
+        var stock = config with { Remote = config.Remote with { ReuseConnection = false } };
+        Assert.DoesNotContain("Control", PppCommandLine.PtyCommand(new PppLaunch(0, stock)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reuse_is_on_by_default_with_one_socket_per_link()
+    {
+        var config = new BundleConfig();
+        Assert.True(config.Remote.ReuseConnection);
+        Assert.Equal("/run/eqlactors/ssh-eqlactors-0", PppCommandLine.ControlPath(config, 0));
+        Assert.Equal(3, config.Links.Select(l => PppCommandLine.ControlPath(config, l)).Distinct().Count());
     }
 }

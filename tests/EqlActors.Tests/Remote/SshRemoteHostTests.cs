@@ -171,7 +171,8 @@ public sealed class SshRemoteHostTests(SshdFixture sshd) : IClassFixture<SshdFix
         var kh = Path.Combine(khDir, "known_hosts");
         File.WriteAllLines(kh, sshd.BothHostLines());
         var config = sshd.Config(kh, jumps: jumps, slirp: slirp);
-        config = config with { Remote = config.Remote with { SshPath = "/usr/bin/ssh" } };
+        // One connection per attempt, the stock way (the kept master is SshMasterTests').
+        config = config with { Remote = config.Remote with { SshPath = "/usr/bin/ssh", ReuseConnection = false } };
         var argvFile = Path.Combine(sshd.Home, "slirp-argv");
         File.Delete(argvFile);
 

@@ -1,0 +1,176 @@
+using System.Globalization;
+
+namespace EqlActors.Host.Linux;
+
+/// <summary>
+/// A link's OpenSSH master connection (<c>ControlMaster=auto</c> with <c>ControlPersist</c>; docs/facts.md, "One ssh
+/// connection per link"): found by its control path, spared when the link's pppd chain is stopped, ended on demand.
+/// </summary>
+/// <remarks>
+/// The master is the first attempt's ssh forked off after authentication: it calls <c>daemon()</c> (a session of its
+/// own, stdio on /dev/null), so it is reparented to this process (a child subreaper) and is no member of pppd's chain,
+/// and it names itself <c>ssh: PATH [mux]</c>. Its ProxyCommand (the jump host's <c>ssh -W</c>) was started before
+/// that fork, by the process that became the mux client under pppd: it is a member of pppd's chain by parent link
+/// although it carries the master's connection. It is told apart by its stdin and stdout, the two pipes the master
+/// holds the other ends of; the hops below it are its descendants.
+/// </remarks>
+public static class SshMasters
+{
+    /// <summary>What OpenSSH's <c>setproctitle("%s [mux]", control_path)</c> makes a master's command line.</summary>
+    public static string Title(string controlPath) => $"ssh: {controlPath} [mux]";
+
+    /// <summary>Live masters listening on <paramref name="controlPath"/> (normally one).</summary>
+    public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null)
+    {
+        var title = Title(controlPath);
+        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
+    }
+
+    /// <summary>
+    /// The master's own processes among <paramref name="candidates"/>: the ProxyCommand whose stdin and stdout are
+    /// pipes the master holds, and everything below it (inner hops). The master itself is included when it is a candidate.
+    /// </summary>
+    public static IReadOnlyList<ProcStat> Family(ProcStat master, IReadOnlyList<ProcStat> candidates, IReadOnlyList<ProcStat> all)
+    {
+        var pipes = Pipes(master.Pid);
+        var family = new Dictionary<int, ProcStat>();
+        if (candidates.Any(c => c.Pid == master.Pid)) family[master.Pid] = master;
+        if (pipes.Count == 0) return family.Values.ToList();
+        foreach (var c in candidates)
+        {
+            if (c.Pid == master.Pid || c.IsZombie) continue;
+            if (c.Pid == Environment.ProcessId || Comm(c.Pid) != "ssh") continue;
+            // The master writes what the proxy reads and reads what it writes: the other ends, not copies of the same
+            // ends (a mux client whose stdin and stdout are pipes passed those very ends to the master). ssh -W keeps
+            // them on descriptors of its own, not necessarily 0 and 1.
+            var own = Pipes(c.Pid);
+            if (own.Any(e => e.Mode == ReadOnly && pipes.Contains((e.Inode, WriteOnly))) && own.Any(e => e.Mode == WriteOnly && pipes.Contains((e.Inode, ReadOnly))))
+                family[c.Pid] = c;
+        }
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var p in all)
+            {
+                if (!family.ContainsKey(p.Pid) && family.ContainsKey(p.ParentPid))
+                {
+                    family[p.Pid] = p;
+                    grew = true;
+                }
+            }
+        } while (grew);
+        return family.Values.ToList();
+    }
+
+    /// <summary>Members of a pppd chain that belong to the link's master and must outlive the chain's stop.</summary>
+    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain)
+    {
+        if (controlPath is null || chain.Count == 0) return new HashSet<int>();
+        var all = ProcessTree.All();
+        var spared = new HashSet<int>();
+        foreach (var master in Find(controlPath, all))
+            foreach (var m in Family(master, chain, all)) spared.Add(m.Pid);
+        return spared;
+    }
+
+    /// <summary>
+    /// Ends the master on <paramref name="controlPath"/> and its ProxyCommand, whatever state they are in (a master
+    /// stopped by SIGSTOP is continued so that it handles the SIGTERM; SIGKILL after <paramref name="grace"/>), then
+    /// removes the socket if the master could not. Returns the pids ended. Each is reaped by the
+    /// <see cref="ChildReaper"/>: a master is this process's child once its parent exited.
+    /// </summary>
+    public static async Task<IReadOnlyList<int>> EndAsync(string controlPath, TimeSpan grace, CancellationToken ct = default)
+    {
+        var all = ProcessTree.All();
+        var family = new Dictionary<int, ulong>();
+        foreach (var master in Find(controlPath, all))
+            foreach (var m in Family(master, all, all)) family[m.Pid] = m.StartTime;
+        foreach (var pid in family.Keys) ChildReaper.Shared.Vouch(pid);
+        Signal(family, Native.SIGTERM);
+        var deadline = DateTime.UtcNow + grace;
+        var poll = LinuxPppProcesses.MinStopPoll;
+        while (Alive(family).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(poll, ct).ConfigureAwait(false);
+            poll = LinuxPppProcesses.NextStopPoll(poll);
+        }
+        if (Alive(family).Count > 0)
+        {
+            Signal(family, Native.SIGKILL);
+            var hard = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Alive(family) is { Count: > 0 } left)
+            {
+                if (DateTime.UtcNow > hard)
+                    throw new Ports.PortException($"the ssh master on {controlPath} (pids {string.Join(", ", left)}) survived SIGKILL");
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+        }
+        // A master that ended by SIGKILL leaves its socket; ControlMaster=auto would unlink it too, but nothing stale stays.
+        try
+        {
+            File.Delete(controlPath); // unlink: nothing when missing (File.Exists is false for a socket)
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        ChildReaper.Shared.Sweep();
+        return family.Keys.ToList();
+    }
+
+    private static void Signal(Dictionary<int, ulong> family, int sig)
+    {
+        foreach (var (pid, start) in family)
+        {
+            if (ProcessTree.Stat(pid) is not { IsZombie: false } s || s.StartTime != start) continue;
+            Native.kill(pid, sig);
+            if (sig == Native.SIGTERM) Native.kill(pid, Native.SIGCONT);
+        }
+    }
+
+    private static List<int> Alive(Dictionary<int, ulong> family) =>
+        family.Where(f => ProcessTree.Stat(f.Key) is { IsZombie: false } s && s.StartTime == f.Value).Select(f => f.Key).ToList();
+
+    private static string? Comm(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/comm").TrimEnd('\n'); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private const int ReadOnly = 0;
+    private const int WriteOnly = 1;
+
+    /// <summary>The pipe ends among a process's open descriptors: the pipe's inode and the end's access mode.</summary>
+    private static HashSet<(ulong Inode, int Mode)> Pipes(int pid)
+    {
+        var set = new HashSet<(ulong, int)>();
+        IEnumerable<string> entries;
+        try { entries = Directory.GetFiles($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd"); }
+        catch (IOException) { return set; }
+        catch (UnauthorizedAccessException) { return set; }
+        foreach (var e in entries)
+            if (int.TryParse(Path.GetFileName(e), NumberStyles.None, CultureInfo.InvariantCulture, out var fd) && PipeOf(pid, fd) is { } end) set.Add(end);
+        return set;
+    }
+
+    /// <summary>Descriptor <paramref name="fd"/> of a process when it is a pipe: its inode and access mode (fdinfo's flags &amp; 3).</summary>
+    private static (ulong Inode, int Mode)? PipeOf(int pid, int fd)
+    {
+        var p = pid.ToString(CultureInfo.InvariantCulture);
+        var f = fd.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            var target = new FileInfo($"/proc/{p}/fd/{f}").LinkTarget;
+            if (target is null || !target.StartsWith("pipe:[", StringComparison.Ordinal) || !target.EndsWith(']')
+                || !ulong.TryParse(target.AsSpan(6, target.Length - 7), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+                return null;
+            foreach (var line in File.ReadLines($"/proc/{p}/fdinfo/{f}"))
+                if (line.StartsWith("flags:", StringComparison.Ordinal))
+                    return (inode, (int)(Convert.ToUInt32(line[6..].Trim(), 8) & 3));
+            return null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        catch (FormatException) { return null; }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.RegularExpressions;
+using EqlActors.Configuration;
+using EqlActors.Host.Linux;
+using EqlActors.Ports;
+using EqlActors.Tests.Fixtures;
+
+namespace EqlActors.Tests.Linux;
+
+/// <summary>
+/// One ssh master per link (remote.reuseConnection) against two real sshd's on loopback (host_B behind a jump host):
+/// the first attempt authenticates at both hops and leaves a master; a stop of the pppd chain ends host_B's session
+/// but spares the master and its ProxyCommand; the next attempt runs over the master with no new authentication
+/// anywhere (the sshd logs); ending the connection leaves nothing behind.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<SshdFixture>
+{
+    [GeneratedRegex("Accepted publickey for ")]
+    private static partial Regex Accepted();
+
+    private static int Auths(Sshd s) => Accepted().Matches(s.Log).Count;
+
+    [Fact]
+    public async Task A_restart_opens_a_session_over_the_link_s_master_and_ending_it_leaves_nothing()
+    {
+        // host_B's slirp: records its pid, then holds the session until its stdin ends (the session closed).
+        var slirp = $"bin/slirp-mux-{Guid.NewGuid():N}"[..24];
+        var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
+        sshd.Install(slirp, $"#!/bin/sh\necho $$ >> \"{pids}\"\nexec cat >/dev/null\n");
+        // pppd: runs its pty option like pppd (/bin/sh -c), with a stdin that stays open as pppd's pty does.
+        var pppd = sshd.Dir.WriteScript("pppd-mux", "#!/bin/sh\nwhile [ $# -gt 1 ]; do [ \"$1\" = pty ] && pty=$2; shift; done\ntail -f /dev/null | /bin/sh -c \"$pty\"\n");
+        var run = Path.Combine(sshd.Dir.Path, "run");
+        Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
+        config = config with
+        {
+            Remote = config.Remote with { SshPath = "/usr/bin/ssh", ReuseConnection = true },
+            Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = "eqlamux" },
+            Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
+        };
+        var launch = new PppLaunch(0, config); // unit 0: the wrapper waits for no main slirp
+        var path = PppCommandLine.ControlPath(config, 0);
+        var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
+        using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
+        try
+        {
+            var first = await ppp.StartAsync(launch, new RecordingPppEvents());
+            await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
+            Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
+            var master = Assert.Single(SshMasters.Find(path));
+            Assert.Equal([SshMasters.Title(path)], ProcessTree.CommandLine(master.Pid));
+            // daemon(): a session of its own, reparented to this process (a child subreaper), outside pppd's chain.
+            Assert.Equal(master.Pid, master.Session);
+            Assert.DoesNotContain(ProcessTree.Chain(first.Pid), m => m.Pid == master.Pid);
+            var all = ProcessTree.All();
+            var family = SshMasters.Family(master, all, all).Where(m => m.Pid != master.Pid).ToList();
+            var described = string.Join("; ", family.Select(m => $"{m.Pid}<{m.ParentPid}: {string.Join(' ', ProcessTree.CommandLine(m.Pid) ?? [])}"));
+            var proxy = Assert.Single(family, m => ProcessTree.CommandLine(m.Pid)?.Contains("-W") == true);
+            Assert.True(family.All(m => m.Pid == proxy.Pid || m.ParentPid == proxy.Pid), described);
+            Assert.Contains(ProcessTree.Chain(first.Pid), m => m.Pid == proxy.Pid); // by parent link: why it is spared
+
+            await ppp.StopAsync(first, TimeSpan.FromSeconds(3));
+            // The killed mux client's session ends on host_B (slirp's stdin closes), the connection stays.
+            var firstSlirp = Sessions(pids)[0];
+            await Wait.UntilAsync(() => !Alive(firstSlirp), TimeSpan.FromSeconds(30), "host_B's session to end");
+            Assert.True(Alive(master.Pid) && Alive(proxy.Pid), "the stop spared the master and its ProxyCommand");
+
+            var second = await ppp.StartAsync(launch, new RecordingPppEvents());
+            await Wait.UntilAsync(() => Sessions(pids).Count == 2, TimeSpan.FromSeconds(60), "the second session");
+            Assert.True(Alive(Sessions(pids)[1]));
+            // No key exchange, no authentication: neither sshd saw a new login.
+            Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
+            Assert.Equal(master.Pid, Assert.Single(SshMasters.Find(path)).Pid);
+
+            await ppp.StopAsync(second, TimeSpan.FromSeconds(3));
+            await ppp.EndConnectionAsync(launch);
+            Assert.Empty(SshMasters.Find(path));
+            Assert.False(Alive(master.Pid) || Alive(proxy.Pid), "the master and its ProxyCommand ended");
+            Assert.False(Path.Exists(path), "the master's socket is gone");
+            await Wait.UntilAsync(() => !Alive(Sessions(pids)[1]), TimeSpan.FromSeconds(30), "host_B's last session to end");
+        }
+        finally
+        {
+            await ppp.EndConnectionAsync(launch);
+        }
+    }
+
+    [Fact]
+    public async Task Ending_a_connection_that_is_not_there_is_a_no_op_and_removes_a_stale_socket()
+    {
+        var run = Path.Combine(sshd.Dir.Path, "stale");
+        Directory.CreateDirectory(run);
+        var config = new BundleConfig { Control = new ControlConfig { SocketPath = Path.Combine(run, "control.sock") } };
+        var path = PppCommandLine.ControlPath(config, 0);
+        // Bound, never listening: what a SIGKILLed master leaves (a connect is refused). Not disposed before the check:
+        // .NET would unlink the file itself.
+        using var stale = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        stale.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        Assert.True(Path.Exists(path));
+
+        using var ppp = new LinuxPppProcesses(sshd.Dir.Path, becomeSubreaper: false);
+        await ppp.EndConnectionAsync(new PppLaunch(0, config));
+
+        Assert.False(Path.Exists(path));
+    }
+
+    private static List<int> Sessions(string file) =>
+        File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
+
+    private static bool Alive(int pid) => ProcessTree.Stat(pid) is { IsZombie: false };
+}
