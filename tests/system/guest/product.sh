@@ -191,6 +191,17 @@ ssh_of() { local p s pp; p=$(pppd_of "$1") || return 1
     if [ "$pp" = "$p" ] || [ "$(awk '/^PPid:/ { print $2 }' "/proc/$pp/status" 2>/dev/null)" = "$p" ]; then echo "$s"; return; fi
   done; return 1; }
 kill_ssh_of() { local s; s=$(ssh_of "$1") && kill "-${2:-TERM}" "$s"; }
+# --- sshmux (issue 11): each link keeps its own ssh master (remote.reuseConnection); the pty's ssh is then only a
+# mux client that handed its fds to the master: the master ("ssh: DIR/ssh-LINKNAME [mux]", found by its control
+# path, LINKNAME from pppd's argv) carries the link's data, so the faults that mean "the link's ssh connection"
+# (frozen, killed before a fresh connect) target it; without a master (reuse off) the pty's ssh as before.
+master_of() { local p n s; p=$(pppd_of "$1") || return 1; [ -n "$p" ] || return 1
+  n=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | awk 'f { print; exit } $0 == "linkname" { f = 1 }'); [ -n "$n" ] || return 1
+  for s in $(procs_named ssh); do case "$(tr '\0' ' ' <"/proc/$s/cmdline" 2>/dev/null)" in "ssh: "*"/ssh-$n [mux]"*) echo "$s"; return;; esac; done
+  return 1; }
+connection_of() { master_of "$1" || ssh_of "$1"; }
+kill_connection_of() { local s; s=$(connection_of "$1") && kill "-${2:-TERM}" "$s"; }
+# --- end sshmux
 # signal_pid SIG PID: a kill fault whose target was found before the fault's clock started (as an argument of
 # run_fault): finding it (a /proc scan with a fork per process, ss) took 0.5-1 s of guest time that was counted
 # as the product's detection (docs/benchmarks.md, section 20)
@@ -217,16 +228,16 @@ for l in s.get("links", []):
     if ts >= t0 and (best is None or ts > best[0]): best = (ts, l.get("lastErrorClass") or "", e)
 print(json.dumps({"class": best[1], "text": best[2]}) if best else "null")' "$1"; }
 # host_B's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed: its retries are refused
-hostb_sshd_down() { kill "$(cat /run/sshd_hostb.pid)" && kill_ssh_of ppp1 || return 1
+hostb_sshd_down() { kill "$(cat /run/sshd_hostb.pid)" && kill_connection_of ppp1 || return 1
   ( sleep "$1"; topo_sshd_start hostb ) & }
 # the remote slirp replaced by one that prints an error and exits 1 for SECONDS, while the ssh of ppp2 is killed
 failing_slirp() { local b=/home/hostb/bin/slirp
   cp -p "$b" "$b.good" && printf '#!/bin/sh\necho "Error: this slirp is broken on purpose" >&2\nexit 1\n' >"$b.bad" \
-    && chown hostb "$b.bad" && chmod 755 "$b.bad" && mv -f "$b.bad" "$b" && kill_ssh_of ppp2 || return 1
+    && chown hostb "$b.bad" && chmod 755 "$b.bad" && mv -f "$b.bad" "$b" && kill_connection_of ppp2 || return 1
   ( sleep "$1"; mv -f "$b.good" "$b" ) & }
 
 # the jump host's sshd (the listener; sessions stay) down for SECONDS while the ssh of ppp1 is killed
-jump_sshd_down() { kill "$(cat /run/sshd_fireman.pid)" && kill_ssh_of ppp1 || return 1
+jump_sshd_down() { kill "$(cat /run/sshd_fireman.pid)" && kill_connection_of ppp1 || return 1
   ( sleep "$1"; topo_sshd_start fireman ) & }
 # host_B's authorized_keys removed and the ssh of ppp2 killed: the link must be parked (a refused key is permanent);
 # then the key is restored and the operator's `restart-parked` brings it back
@@ -237,7 +248,7 @@ try: s = json.load(sys.stdin)
 except Exception: sys.exit(1)
 sys.exit(0 if any(str(l.get("phase")).lower() in ("parked", "7") and l.get("link") == int(sys.argv[1]) for l in s.get("links", [])) else 1)' "$1"; }
 key_revoked() { local k=/home/hostb/.ssh/authorized_keys
-  mv -f "$k" "$k.revoked" && kill_ssh_of ppp2 || return 1
+  mv -f "$k" "$k.revoked" && kill_connection_of ppp2 || return 1
   # (polled every 2 s: each status is a .NET start in this slow guest)
   ( local i=0; until link_parked 2 || [ $i -ge 60 ]; do sleep 2; i=$((i+1)); done
     if link_parked 2; then log "link 2 parked $(since "$t0")s after the key was revoked"; else log "link 2 not parked after the key was revoked"; fi
@@ -362,7 +373,9 @@ if [ -n "$STABLE_SINCE" ]; then
   # (the targets of these three are found before the fault's clock starts: see signal_pid)
   want slirp-kill && run_fault slirp-kill "SIGTERM to the remote main slirp (unit 0's: every link drops)" signal_pid -TERM "$(main_slirp)"
   want unit-slirp-kill && run_fault unit-slirp-kill "SIGKILL to unit 2's own slirp -l 2 on host_B (ppp2 drops, its unit is re-attached)" signal_pid -KILL "$(unit_slirp_not_main 2)"
-  want ssh-kill && run_fault ssh-kill "SIGTERM to the ssh client of ppp2" signal_pid -TERM "$(ssh_of ppp2)"
+  # sshmux: ssh_of is the pty's ssh, a mux client when the link keeps its master: its session ends (host_B's slirp
+  # unit hangs up), the master and its connection stay, and the restart opens a session over them
+  want ssh-kill && run_fault ssh-kill "SIGTERM to the ssh client of ppp2 (with a kept connection: the mux client; the master stays)" signal_pid -TERM "$(ssh_of ppp2)"
   FAULT_EXPECT[hostb-sshd-down]=connection-refused
   run_fault hostb-sshd-down "host_B's sshd down for 60 s, the ssh of ppp1 killed" hostb_sshd_down 60
   FAULT_EXPECT[failing-slirp]=remote-command
@@ -373,7 +386,8 @@ if [ -n "$STABLE_SINCE" ]; then
   FAULT_EXPECT[key-revoked]=auth-refused
   run_fault key-revoked "host_B's authorized_keys removed, the ssh of ppp2 killed; restored and restart-parked once parked" key_revoked
   FAULT_EXPECT[ssh-frozen]=lcp-echo-timeout
-  run_fault ssh-frozen "SIGSTOP to the ssh client of ppp1 (the path freezes, pppd stays)" kill_ssh_of ppp1 STOP
+  # sshmux: the master carries the data (a stopped mux client freezes nothing); the product must end it (SIGCONT+TERM)
+  run_fault ssh-frozen "SIGSTOP to the ssh connection of ppp1 (its master when kept; the path freezes, pppd stays)" kill_connection_of ppp1 STOP
   run_fault link-down "ip link set ppp0 down" ip link set ppp0 down
   run_fault route-delete "ip route del $TOPO_LAN_NET (a managed route)" delete_lan_route
   run_fault eql-down "ip link set eql down (the kernel releases every slave)" ip link set eql down
