@@ -248,10 +248,10 @@ public sealed partial class SimulatedSystem
         get { lock (_gate) return new HashSet<int>(_keptConnections); }
     }
 
-    /// <summary>How many kept ssh connections the product ended.</summary>
-    public int ConnectionsEnded
+    /// <summary>How many times the product asked to end a link's kept ssh connection (whether or not there was one).</summary>
+    public int ConnectionEndRequests
     {
-        get { lock (_gate) return _connectionsEnded; }
+        get { lock (_gate) return _connectionEndRequests; }
     }
 
     public LinkState Interface(string name)

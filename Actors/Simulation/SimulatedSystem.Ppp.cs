@@ -43,7 +43,7 @@ public sealed partial class SimulatedSystem
     private readonly List<SimPppStart> _starts = [];
     // Links whose ssh master outlives its session (remote.reuseConnection): formed once an attempt authenticated.
     private readonly HashSet<int> _keptConnections = [];
-    private int _connectionsEnded;
+    private int _connectionEndRequests;
 
     private IEnumerable<SimChain> LiveChains => _chains.Values.Where(c => c.PppdAlive);
 
@@ -208,7 +208,8 @@ public sealed partial class SimulatedSystem
 
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => Done(() =>
         {
-            if (sim._keptConnections.Remove(launch.Link)) sim._connectionsEnded++;
+            sim._connectionEndRequests++;
+            sim._keptConnections.Remove(launch.Link);
         }, sim._gate);
 
         private void Stop(PppProcess process)

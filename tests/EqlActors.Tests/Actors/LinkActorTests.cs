@@ -14,14 +14,15 @@ public class LinkActorTests : BundleSpec
     private IActorRef _host = null!;
 
     /// <summary>The bundle's part: every link that asks gets the go-ahead at once.</summary>
-    private void Start(SimulationOptions? options = null, Action? before = null)
+    private void Start(SimulationOptions? options = null, Action? before = null, string? generation = null, bool reuse = true)
     {
-        CreateWorld(options: (options ?? new SimulationOptions()) with { StaleRemoteSlirp = false, RcFilesPresent = true });
+        CreateWorld(new EqlActors.Configuration.BundleConfig { Remote = new EqlActors.Configuration.RemoteConfig { ReuseConnection = reuse } },
+            (options ?? new SimulationOptions()) with { StaleRemoteSlirp = false, RcFilesPresent = true });
         before?.Invoke();
         _bundle = CreateTestProbe();
         _bundle.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
-            if (message is LinkReadyToStart r) sender.Tell(new StartLink(r.Link));
+            if (message is LinkReadyToStart r) sender.Tell(new StartLink(r.Link, generation));
             return AutoPilot.KeepRunning;
         }));
         _parent = CreateTestProbe();
@@ -242,5 +243,93 @@ public class LinkActorTests : BundleSpec
         _host.Tell(new ProbeParent.ToChild(new RestartLink(0)));
         AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up again");
         Assert.Single(Drain(_bundle).OfType<LinkUp>());
+    }
+
+    // --- the link's kept ssh connection (remote.reuseConnection; ConnectionReuse)
+
+    [Theory]
+    [InlineData(PppExitCodes.Hangup, true)]       // the remote end ended the session (slirp, its unit, the mux client)
+    [InlineData(PppExitCodes.Signal, true)]       // pppd killed
+    [InlineData(PppExitCodes.LcpEchoTimeout, false)] // the path froze: connect afresh
+    public void A_link_that_was_up_keeps_its_ssh_connection_only_when_the_path_is_not_implicated(int exitCode, bool kept)
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Assert.Contains(0, Sim.KeptConnections);
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+
+        Sim.InjectPppdExit(0, exitCode);
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(kept ? 0 : 1, Sim.ConnectionEndRequests);
+        Assert.Equal(kept, Sim.KeptConnections.Contains(0));
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void The_end_to_end_probe_s_restart_ends_the_connection()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+
+        _host.Tell(new ProbeParent.ToChild(new RecycleLink(0, FailureClass.HealthProbeReasonPrefix + ": no answer")));
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(FailureClass.HealthProbe, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
+    }
+
+    [Fact]
+    public void An_attempt_that_fails_before_the_link_came_up_ends_the_connection_it_may_have_used()
+    {
+        Start();
+        AdvanceUntil(() => LocalChain().Any(p => p.Kind == SimProcessKind.Pppd), TimeSpan.FromSeconds(30), "pppd started");
+
+        Sim.InjectPppdExit(0, PppExitCodes.Hangup);
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(FailureClass.Hangup, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+    }
+
+    [Fact]
+    public void A_stop_for_good_ends_the_connection_after_the_chain()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+
+        _host.Tell(new ProbeParent.ToChild(new StopLink(0)));
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Single(Drain(_bundle).OfType<LinkStopped>());
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void A_clean_start_ends_a_connection_an_earlier_daemon_left_before_pppd_starts()
+    {
+        Start(generation: "g1");
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.False(Assert.Single(Sim.PppStarts).ReusedConnection);
+    }
+
+    [Fact]
+    public void With_reuse_off_a_failure_never_asks_to_end_a_connection_and_none_is_kept()
+    {
+        Start(reuse: false);
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+
+        Sim.InjectPppdExit(0, PppExitCodes.LcpEchoTimeout);
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
     }
 }
