@@ -49,5 +49,30 @@ public class MainSlirpRestartTests : BundleSpec
         Assert.Contains(downs, d => d.Class == FailureClass.SlirpAttach && d.Link != 0);
         Assert.True(starts > Config.EffectiveLinks.Length, $"{starts} starts for {Config.EffectiveLinks.Length} links");
     }
-}
 
+    /// <summary>
+    /// remote.reuseConnection: every link was up and hung up (class hangup), so each keeps its own ssh master and the
+    /// three restarts open sessions over them, skipping the jump host's cost; the bundle's own start made none.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(42)]
+    public void After_the_main_slirp_died_every_link_restarts_over_its_own_kept_connection(int seed)
+    {
+        var before = 0;
+        CreateBundle(options: new SimulationOptions { Seed = seed });
+        AdvanceUntilHealthy();
+        Assert.DoesNotContain(Sim.PppStarts, s => s.ReusedConnection);
+        Assert.Equal(Config.EffectiveLinks.ToHashSet(), Sim.KeptConnections.ToHashSet());
+        before = Sim.PppStarts.Count;
+        var endRequests = Sim.ConnectionEndRequests;
+
+        Sim.KillRemoteSlirp();
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(3));
+
+        var restarts = Sim.PppStarts.Skip(before).ToList();
+        Assert.Equal(Config.EffectiveLinks.Order(), restarts.Select(s => s.Link).Order());
+        Assert.All(restarts, s => Assert.True(s.ReusedConnection, $"link {s.Link} connected afresh"));
+        Assert.Equal(endRequests, Sim.ConnectionEndRequests);
+    }
+}
