@@ -23,7 +23,8 @@ public static class SshMasters
     public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null)
     {
         var title = Title(controlPath);
-        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
+        // A master leads its own session (daemon()): only session leaders' command lines are read, a few of all.
+        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
     }
 
     /// <summary>
