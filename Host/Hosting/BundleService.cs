@@ -23,6 +23,7 @@ public sealed class BundleService(
     IServiceProvider services,
     ILogger<BundleService> log) : IHostedService
 {
+    private static readonly TimeSpan LogBarrierTimeout = TimeSpan.FromSeconds(5);
     private IActorRef? _reporter;
     private IActorRef? _trimmer;
 
@@ -43,6 +44,7 @@ public sealed class BundleService(
         try
         {
             await bundle.Ask<BundleStopped>(new StopBundle(), ServiceHost.TeardownTimeout, cancellationToken);
+            await LogBarrier.PassAsync(system, LogBarrierTimeout);
             log.LogInformation("Bundle torn down");
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or OperationCanceledException)
