@@ -236,8 +236,8 @@ public sealed class LinkActor : PortActor
     /// Reconciliation: ask the kernel instead of trusting that no event was missed. A read, not an effect: pppd's lines
     /// and exit are handled while it is in flight. The read (RTM_GETLINK, under the kernel's RTNL, on a port thread)
     /// can take seconds in a slow guest while every pppN goes down at once; held back behind it, pppd's "Modem
-    /// hangup" failed the link only when it returned (docs/benchmarks.md, "Hangup to failure"). One read at a time:
-    /// events that come meanwhile ask for one more look after it.
+    /// hangup" failed the link only when it returned (docs/benchmarks.md, "Start order and hangup to failure"). One
+    /// read at a time: events that come meanwhile ask for one more look after it.
     /// </summary>
     private void CheckInterface()
     {
