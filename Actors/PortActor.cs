@@ -10,6 +10,8 @@ namespace EqlActors.Actors;
 /// cancels: a hung call costs its timeout, never the actor. Messages marked <see cref="ICoalesced"/> (reconcile
 /// ticks) are stashed once per kind however many arrive meanwhile. No ReceiveAsync: its continuations may leave
 /// the actor's dispatcher, which would break the simulation's virtual time.
+/// <see cref="RunRead{T}"/> is the exception for a read whose answer is only a hint (the link actor's look at its
+/// interface): the actor goes on handling its messages meanwhile, and the answer comes back between two of them.
 /// </summary>
 public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -18,12 +20,20 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     private sealed record PortCompleted(long Id, object? Result, Exception? Error);
     private sealed record PortTimedOut(long Id);
+    private sealed record ReadCompleted(long Id, object? Result, Exception? Error);
+    private sealed record ReadTimedOut(long Id);
+
+    private sealed record PendingRead(Action<object?> Completed, Action<Exception> Failed, CancellationTokenSource Cancel, ICancelable Timeout);
 
     /// <summary>For a call that answers from this host (netlink, ioctl, /proc, a process start).</summary>
     protected static readonly TimeSpan DefaultEffectTimeout = TimeSpan.FromSeconds(30);
 
     // Process-wide, not per instance: a restarted actor must not take its old instance's late result for its own.
     private static long _lastEffect;
+
+    private readonly Dictionary<long, PendingRead> _reads = [];
+    // An effect of RunPort is in flight: a read's answer waits in the stash like any other message.
+    private bool _inEffect;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -47,6 +57,7 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         }
         var waiting = new HashSet<Type>();
         Timers.StartSingleTimer("port-timeout", new PortTimedOut(id), limit);
+        _inEffect = true;
         BecomeStacked(() =>
         {
             Receive<PortCompleted>(c => c.Id == id, c =>
@@ -90,14 +101,75 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     private void Resume()
     {
+        _inEffect = false;
         UnbecomeStacked();
         Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// A read that does not hold the actor's other messages back: they are handled while it is in flight, and its
+    /// answer (or its timeout) comes back as a message of its own, between two others, never during a
+    /// <see cref="RunPort{T}(Func{CancellationToken, Task{T}}, Action{T}, Action{Exception}, TimeSpan?)"/> effect.
+    /// So the answer may be older than what the actor learned meanwhile: only for a read that is judged against the
+    /// actor's state when it comes back (an interface look that an event asked for), never for an effect.
+    /// </summary>
+    protected void RunRead<T>(Func<CancellationToken, Task<T>> read, Action<T> completed, Action<Exception> failed, TimeSpan? timeout = null)
+    {
+        var id = Interlocked.Increment(ref _lastEffect);
+        var limit = timeout ?? DefaultEffectTimeout;
+        var cancel = new CancellationTokenSource();
+        Task<T> task;
+        try
+        {
+            task = read(cancel.Token);
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException<T>(ex);
+        }
+        // A plain scheduled message, not an Akka timer: timers reach the actor wrapped, past AroundReceive.
+        var timer = Context.System.Scheduler.ScheduleTellOnceCancelable(limit, Self, new ReadTimedOut(id), Self);
+        _reads[id] = new PendingRead(r => completed((T)r!), failed, cancel, timer);
+        _ = task.PipeTo(Self, useConfigureAwait: false, success: r => new ReadCompleted(id, r, null), failure: ex => new ReadCompleted(id, null, Flatten(ex)));
+    }
+
+    /// <summary>A read's answer in any state of the actor, except while an effect is in flight (then it waits in the stash).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (_inEffect || message is not (ReadCompleted or ReadTimedOut)) return base.AroundReceive(receive, message);
+        switch (message)
+        {
+            case ReadCompleted c when _reads.Remove(c.Id, out var read):
+                read.Timeout.Cancel();
+                read.Cancel.Dispose();
+                if (c.Error is null) read.Completed(c.Result);
+                else read.Failed(c.Error);
+                break;
+            case ReadTimedOut t when _reads.Remove(t.Id, out var read):
+                // Not disposed: the call may still be registering on the token.
+                read.Cancel.Cancel();
+                read.Failed(new TimeoutException("the port call did not finish within its time limit"));
+                break;
+        }
+        return true;
+    }
+
+    /// <summary>Reads still in flight end with the actor: their calls are cancelled, their timeouts never sent.</summary>
+    public override void AroundPostStop()
+    {
+        foreach (var read in _reads.Values)
+        {
+            read.Timeout.Cancel();
+            read.Cancel.Cancel();
+        }
+        _reads.Clear();
+        base.AroundPostStop();
     }
 
     /// <summary>A result or timeout of an effect that already ended the other way arrives late: nothing to do.</summary>
     protected override void Unhandled(object message)
     {
-        if (message is PortCompleted or PortTimedOut) return;
+        if (message is PortCompleted or PortTimedOut or ReadCompleted or ReadTimedOut) return;
         base.Unhandled(message);
     }
 

@@ -24,6 +24,16 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
 {
     private sealed record ChildRestarted(IActorRef Child);
     private sealed record StallWatchTick;
+    private sealed record FirstPassesDue;
+
+    /// <summary>
+    /// At start the EQL actor's first pass (modprobe, the master's address, its ioctls) and then the route actor's
+    /// (the table, the sysctl) wait until every link has launched (its pppd forked, adopted, or failed to start), at
+    /// most this long: each is a fork/exec and code run for the first time, which in a slow guest competed with the
+    /// pppd forks on the same port threads and CPUs. Nothing needs them earlier: a link is enslaved only once it
+    /// is up, seconds after its pppd started, and the EQL actor keeps every LinkUp that comes before its start.
+    /// </summary>
+    private static readonly TimeSpan FirstPassesDelayMax = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// A timer of this period tells whether the daemon was stalled (SIGSTOP, a frozen VM, swapping): when it comes
@@ -97,6 +107,10 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
     private bool _remotePrepared;
     private bool _probeSent;
     private bool _ready;
+    // Whether this start's StartEql (and, once the EQL actor reported, StartRoutes) went out: see FirstPassesDelayMax.
+    private bool _eqlStarted;
+    private bool _routesStarted;
+    private readonly HashSet<int> _launched = [];
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
     // The route passes asked for since a link came up (its address brought a peer route that shadows ours): not ready
@@ -208,6 +222,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             _waiting.Clear();
         });
         Receive<ChildRestarted>(m => Reactivate(m.Child));
+        Receive<FirstPassesDue>(_ => StartEql());
         Common();
     }
 
@@ -267,6 +282,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             _remotePrepared = true;
         });
         Receive<ChildRestarted>(_ => { });
+        Receive<FirstPassesDue>(_ => { });
         Receive<LinkAdopted>(e => Link(e, e.Link, r =>
         {
             r.Phase = LinkPhase.Starting;
@@ -276,6 +292,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             _adoptedAny = true;
             _reported.Add(e.Link);
             MaybePrepareRemote();
+            Launched(e.Link);
         }));
         Receive<LinkStarting>(e => Link(e, e.Link, r =>
         {
@@ -283,6 +300,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             r.Pid = e.Pid;
             r.Interface = null;
             r.Starts++;
+            Launched(e.Link);
         }));
         Receive<LinkUp>(e => Link(e, e.Link, r =>
         {
@@ -293,6 +311,8 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             r.Phase = LinkPhase.Up;
             r.Pid = e.Pid;
             r.Interface = e.Interface;
+            // Up before the other links launched (or an adopted one): it must not wait to be enslaved.
+            StartEql();
             _eql.Tell(e);
             _health.Tell(e);
             // The link's address brought the kernel's peer route 10.0.2.2 dev pppN: it shadows the management route.
@@ -323,6 +343,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             }
             _eql.Tell(e);
             _health.Tell(e);
+            Launched(e.Link);
         }));
         Receive<LinkDiagnosed>(e => Link(e, e.Link, r =>
         {
@@ -341,6 +362,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             r.LastError = e.Reason;
             r.LastErrorAt = e.At;
             _health.Tell(e);
+            Launched(e.Link);
         }));
         Receive<LinkStopped>(e => Link(e, e.Link, r =>
         {
@@ -353,7 +375,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         Receive<EqlMasterUp>(e =>
         {
             Publish(e);
-            _routes.Tell(new ReconcileRoutes());
+            if (!StartRoutes()) _routes.Tell(new ReconcileRoutes());
         });
         Receive<IBundleEvent>(Publish);
         Receive<EqlObserved>(m =>
@@ -361,6 +383,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
             _reconcilePasses++;
             _eqlView = m;
             _eqlSeenSinceStall = true;
+            StartRoutes();
             EvaluateReadiness();
         });
         Receive<RoutesObserved>(m =>
@@ -401,12 +424,41 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         _probeSent = false;
         _reported.Clear();
         _waiting.Clear();
+        _launched.Clear();
+        _eqlStarted = false;
+        _routesStarted = false;
         Publish(new BundleStarting(_ctx.Name, Now));
-        _eql.Tell(new StartEql());
-        _routes.Tell(new StartRoutes());
+        // The links first: the EQL and route actors' first passes follow once every pppd is launched (see
+        // FirstPassesDelayMax), the routes after the EQL actor's pass brought the master up.
         _links.Tell(new StartLinks());
         _health.Tell(new ResumeProbes());
+        Timers.StartSingleTimer("first-passes", new FirstPassesDue(), FirstPassesDelayMax);
         Become(Active);
+    }
+
+    /// <summary>A link's first attempt of this start launched (pppd started or adopted) or ended: once all did, the EQL pass.</summary>
+    private void Launched(int link)
+    {
+        if (_eqlStarted || _phase is not (BundlePhase.Starting or BundlePhase.Running)) return;
+        _launched.Add(link);
+        if (_ctx.Config.EffectiveLinks.All(_launched.Contains)) StartEql();
+    }
+
+    private void StartEql()
+    {
+        if (_eqlStarted || _phase is not (BundlePhase.Starting or BundlePhase.Running)) return;
+        _eqlStarted = true;
+        Timers.Cancel("first-passes");
+        _eql.Tell(new StartEql());
+    }
+
+    /// <summary>After the EQL actor's first pass (the routes go via its master): true if this sent the start.</summary>
+    private bool StartRoutes()
+    {
+        if (!_eqlStarted || _routesStarted || _phase is not (BundlePhase.Starting or BundlePhase.Running)) return false;
+        _routesStarted = true;
+        _routes.Tell(new StartRoutes());
+        return true;
     }
 
     /// <summary>A restarted child starts idle: give it what the running bundle had given its old instance.</summary>
@@ -415,12 +467,14 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         _log.Warning("Bundle {Bundle}: re-activating restarted {Child}", _ctx.Name, child.Path.Name);
         if (child.Equals(_eql))
         {
+            if (!_eqlStarted) return; // its start is still to come (FirstPassesDelayMax), with every LinkUp kept
             _eql.Tell(new StartEql());
             foreach (var (link, r) in _records)
                 if (r is { Phase: LinkPhase.Up, Pid: { } pid, Interface: { } ifname }) _eql.Tell(new LinkUp(_ctx.Name, link, pid, ifname, Now));
         }
         else if (child.Equals(_routes))
         {
+            if (!_routesStarted) return;
             _routes.Tell(new StartRoutes());
             // the new instance knows no request: let its pass answer the last one, or readiness would wait for a LinkUp
             _routes.Tell(new ReconcileRoutes(_routesRequested));
@@ -572,6 +626,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         _degradedSince = null;
         _waiting.Clear();
         _linksNotStopped = [];
+        Timers.Cancel("first-passes");
         // The links go down on purpose from here: a probe failing now must not restart one (nor log an error).
         _health.Tell(new PauseProbes());
         Step(StopStep.Routes);

@@ -86,6 +86,23 @@ public sealed class EqlActor : PortActor
         var believed = new Dictionary<int, string>(_enslaved);
         RunPort(async () =>
         {
+            // Release first: a slave whose link failed is let go at once, not after a look at the master and at every
+            // other slave (each ioctl waits for the kernel's RTNL, slow while pppN interfaces go down: the driver's
+            // reference is what a dying pppN waits for), and its slot is free again for the enslaving below.
+            var released = new List<(int, string)>();
+            foreach (var (link, ifname) in believed)
+            {
+                if (desired.TryGetValue(link, out var current) && current == ifname) continue;
+                try
+                {
+                    await eql.EmancipateAsync(device, ifname);
+                }
+                catch (PortException)
+                {
+                    // Already buried by the driver's timer or gone with its interface.
+                }
+                released.Add((link, ifname));
+            }
             var master = await eql.GetMasterAsync(device);
             string? lost = null;
             if (!master.Loaded || !master.IsUp || master.Mtu != spec.Mtu || !Equals(master.Address, spec.Address))
@@ -116,20 +133,6 @@ public sealed class EqlActor : PortActor
                 {
                     // The interface went between its LinkUp and now: its LinkDown is on the way.
                 }
-            }
-            var released = new List<(int, string)>();
-            foreach (var (link, ifname) in believed)
-            {
-                if (desired.TryGetValue(link, out var current) && current == ifname) continue;
-                try
-                {
-                    await eql.EmancipateAsync(device, ifname);
-                }
-                catch (PortException)
-                {
-                    // Already buried by the driver's timer or gone with its interface.
-                }
-                released.Add((link, ifname));
             }
             return new Pass(lost, true, enslaved, newly, released);
         }, pass =>

@@ -49,6 +49,9 @@ public sealed class LinkActor : PortActor
     private PppProcess? _process;
     private string? _interface;
     private LinkPhase _phase = LinkPhase.Adopting;
+    // An interface read is in flight / an event asked for another look meanwhile (CheckInterface).
+    private bool _reading;
+    private bool _readAgain;
     // This attempt's output (pppd's and, through it, ssh's stderr), bounded: the words that explain a failure.
     private readonly Queue<string> _lines = new();
 
@@ -240,17 +243,47 @@ public sealed class LinkActor : PortActor
         });
     }
 
-    /// <summary>Reconciliation: ask the kernel instead of trusting that no event was missed.</summary>
+    /// <summary>
+    /// Reconciliation: ask the kernel instead of trusting that no event was missed. A read, not an effect: pppd's lines
+    /// and exit are handled while it is in flight. The read (RTM_GETLINK, under the kernel's RTNL, on a port thread)
+    /// can take seconds in a slow guest while every pppN goes down at once; held back behind it, pppd's "Modem
+    /// hangup" failed the link only when it returned (docs/benchmarks.md, "Start order and hangup to failure"). One
+    /// read at a time: events that come meanwhile ask for one more look after it.
+    /// </summary>
     private void CheckInterface()
     {
         if (_interface is not { } ifname) return;
-        RunPort(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
+        if (_reading)
         {
-            if (ifname != _interface) return;
-            var up = state.Exists && state.IsUp;
-            if (up && _phase == LinkPhase.Starting) EnterUp();
-            else if (!up && _phase == LinkPhase.Up) AwaitExitOrFail(state.Exists ? $"{ifname} went down while pppd kept running" : $"{ifname} vanished");
-        }, ex => _log.Debug("Link {Link}: reading {Interface} failed: {Reason}", _link, ifname, ex.Message));
+            _readAgain = true;
+            return;
+        }
+        _reading = true;
+        RunRead(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
+        {
+            Judge(ifname, state);
+            ReadAgainIfAsked();
+        }, ex =>
+        {
+            _log.Debug("Link {Link}: reading {Interface} failed: {Reason}", _link, ifname, ex.Message);
+            ReadAgainIfAsked();
+        });
+    }
+
+    private void Judge(string ifname, LinkState state)
+    {
+        if (ifname != _interface) return;
+        var up = state.Exists && state.IsUp;
+        if (up && _phase == LinkPhase.Starting) EnterUp();
+        else if (!up && _phase == LinkPhase.Up) AwaitExitOrFail(state.Exists ? $"{ifname} went down while pppd kept running" : $"{ifname} vanished");
+    }
+
+    private void ReadAgainIfAsked()
+    {
+        _reading = false;
+        if (!_readAgain || _phase is not (LinkPhase.Starting or LinkPhase.Up)) return;
+        _readAgain = false;
+        CheckInterface();
     }
 
     /// <summary>Down or gone: pppd's exit, if it is ending, comes within the grace and gives the real reason.</summary>
@@ -264,12 +297,16 @@ public sealed class LinkActor : PortActor
     private void ConfirmDown(string reason)
     {
         if (_interface is not { } ifname) return;
-        RunPort(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
+        // A read too: pppd's hangup or exit, coming meanwhile, fails the link with its better reason at once.
+        RunRead(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
         {
             if (ifname != _interface || _phase != LinkPhase.Up) return;
             if (state.Exists && state.IsUp) _log.Info("Link {Link}: {Interface} is up again", _link, ifname);
             else Fail(Explain(reason, false, FailureClass.InterfaceDown));
-        }, ex => Fail(Explain(reason, false, FailureClass.InterfaceDown)));
+        }, ex =>
+        {
+            if (ifname == _interface && _phase == LinkPhase.Up) Fail(Explain(reason, false, FailureClass.InterfaceDown));
+        });
     }
 
     private void HandleExit()

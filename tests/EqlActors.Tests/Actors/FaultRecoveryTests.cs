@@ -1,5 +1,7 @@
 using Akka.Actor;
+using EqlActors.Actors;
 using EqlActors.Messages;
+using EqlActors.Ports;
 using EqlActors.Simulation;
 
 namespace EqlActors.Tests.Actors;
@@ -167,5 +169,43 @@ public class FaultRecoveryTests : BundleSpec
 
         AdvanceUntilHealthy(TimeSpan.FromMinutes(3));
         AssertInvariants();
+    }
+    [Fact]
+    public void A_failed_link_is_released_from_eql_before_the_pass_looks_at_the_master_or_the_other_slaves()
+    {
+        // The driver's reference is what a dying pppN waits for, and each ioctl of the pass waits for the kernel's
+        // RTNL meanwhile: the release must not queue behind the looks at the master and at the links still up.
+        var calls = new List<string>();
+        // No reconcile tick of its own between the fault and the release: the pass seen is the failure's.
+        CreateWorld(new EqlActors.Configuration.BundleConfig { Supervision = new EqlActors.Configuration.SupervisionConfig { ReconcileInterval = TimeSpan.FromMinutes(2) } });
+        var ports = Sim.Ports with { Eql = new RecordedEql(Sim.Ports.Eql, calls) };
+        var bundle = Root.CreateChild(EqlActors.Actors.EqlBundle.Props(Config, ports, new BundleOptions("bundle", SimulationHosting.Dispatcher, new Random(1))), "bundle");
+        bundle.Tell(new StartBundle());
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromSeconds(10));
+        calls.Clear();
+
+        Assert.True(Sim.InjectPppdOutput(1, LinkActor.ModemHangup));
+        AdvanceUntil(() => calls.Contains("emancipate ppp1"), TimeSpan.FromSeconds(5), "ppp1 released");
+
+        Assert.Equal("emancipate ppp1", calls[0]);
+        AdvanceUntilHealthy(TimeSpan.FromMinutes(1));
+    }
+
+    private sealed class RecordedEql(IEqlDriver inner, List<string> calls) : IEqlDriver
+    {
+        private T Note<T>(string call, T result)
+        {
+            calls.Add(call);
+            return result;
+        }
+
+        public Task EnsureMasterAsync(EqlMasterSpec spec, CancellationToken ct = default) => Note("ensure", inner.EnsureMasterAsync(spec, ct));
+        public Task<EqlMasterState> GetMasterAsync(string device, CancellationToken ct = default) => Note("master", inner.GetMasterAsync(device, ct));
+        public Task RemoveMasterAsync(string device, CancellationToken ct = default) => inner.RemoveMasterAsync(device, ct);
+        public Task EnslaveAsync(string device, string slave, long priority, CancellationToken ct = default) => Note($"enslave {slave}", inner.EnslaveAsync(device, slave, priority, ct));
+        public Task EmancipateAsync(string device, string slave, CancellationToken ct = default) => Note($"emancipate {slave}", inner.EmancipateAsync(device, slave, ct));
+        public Task<EqlSlaveState?> GetSlaveAsync(string device, string slave, CancellationToken ct = default) => Note($"slave {slave}", inner.GetSlaveAsync(device, slave, ct));
+        public Task SetSlavePriorityAsync(string device, string slave, long priority, CancellationToken ct = default) => Note($"priority {slave}", inner.SetSlavePriorityAsync(device, slave, priority, ct));
     }
 }

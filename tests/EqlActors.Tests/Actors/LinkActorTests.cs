@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using EqlActors.Actors;
 using EqlActors.Messages;
+using EqlActors.Ports;
 using EqlActors.Simulation;
 
 namespace EqlActors.Tests.Actors;
@@ -14,7 +15,7 @@ public class LinkActorTests : BundleSpec
     private IActorRef _host = null!;
 
     /// <summary>The bundle's part: every link that asks gets the go-ahead at once.</summary>
-    private void Start(SimulationOptions? options = null, Action? before = null, string? generation = null, bool reuse = true)
+    private void Start(SimulationOptions? options = null, Action? before = null, string? generation = null, bool reuse = true, Func<SystemPorts, SystemPorts>? ports = null)
     {
         CreateWorld(new EqlActors.Configuration.BundleConfig { Remote = new EqlActors.Configuration.RemoteConfig { ReuseConnection = reuse } },
             (options ?? new SimulationOptions()) with { StaleRemoteSlirp = false, RcFilesPresent = true });
@@ -26,7 +27,7 @@ public class LinkActorTests : BundleSpec
             return AutoPilot.KeepRunning;
         }));
         _parent = CreateTestProbe();
-        var ctx = new BundleContext("bundle", Config, Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
+        var ctx = new BundleContext("bundle", Config, ports?.Invoke(Sim.Ports) ?? Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
         _host = Root.CreateChild(Props.Create(() => new ProbeParent(LinkActor.Props(ctx, 0), "pppd", _parent.Ref)).WithDispatcher(SimulationHosting.Dispatcher), "host");
     }
 
@@ -167,6 +168,73 @@ public class LinkActorTests : BundleSpec
         Assert.False(IsUp());
         var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
         Assert.Equal(FailureClass.ConnectionRefused, down.Class);
+    }
+
+    [Fact]
+    public void A_hangup_fails_the_link_at_once_while_a_slow_read_of_its_interface_is_in_flight()
+    {
+        // The interface read takes 3 s, as RTM_GETLINK did in the guest while every pppN went down at once (issue 11).
+        var slow = false;
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) }, ports: p => p with { Links = new SlowReads(p.Links, Clock, () => slow, TimeSpan.FromSeconds(3)) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        AdvanceUntil(() => Drain(_bundle).OfType<LinkUp>().Any(), TimeSpan.FromSeconds(10), "LinkUp");
+        slow = true;
+
+        // The remote end died: the interface goes down (its event starts a read), then pppd says "Modem hangup".
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromMilliseconds(200));
+        Assert.True(Sim.InjectPppdOutput(0, LinkActor.ModemHangup));
+        Advance(TimeSpan.FromMilliseconds(200));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(FailureClass.Hangup, down.Class);
+        // The read's late answer changes nothing: one failure, one attempt ended.
+        Advance(TimeSpan.FromSeconds(10));
+        Assert.Empty(Drain(_bundle).OfType<LinkDown>());
+        Assert.Single(Drain(_parent).OfType<LinkAttemptFailed>());
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void An_exit_during_the_grace_s_slow_confirming_read_gives_the_exit_s_reason_once()
+    {
+        var slow = false;
+        Start(ports: p => p with { Links = new SlowReads(p.Links, Clock, () => slow, TimeSpan.FromSeconds(3)) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        AdvanceUntil(() => Drain(_bundle).OfType<LinkUp>().Any(), TimeSpan.FromSeconds(10), "LinkUp");
+
+        // Down without a word from pppd: after the exit grace the actor reads the interface again (slowly), and pppd
+        // exits while that read is in flight.
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromMilliseconds(300));
+        slow = true;
+        Advance(TimeSpan.FromSeconds(1.2));
+        Assert.Empty(Drain(_bundle).OfType<LinkDown>());
+        Assert.True(Sim.InjectPppdExit(0, PppExitCodes.LcpEchoTimeout));
+        Advance(TimeSpan.FromMilliseconds(300));
+
+        var down = Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Contains("exit 15", down.Reason);
+        Advance(TimeSpan.FromSeconds(10));
+        Assert.Empty(Drain(_bundle).OfType<LinkDown>());
+        Assert.Single(Drain(_parent).OfType<LinkAttemptFailed>());
+    }
+
+    /// <summary>The simulated interfaces, each read answering <paramref name="delay"/> of virtual time later while <paramref name="slow"/>.</summary>
+    private sealed class SlowReads(INetworkLinks inner, Akka.TestKit.TestScheduler clock, Func<bool> slow, TimeSpan delay) : INetworkLinks
+    {
+        public IDisposable Subscribe(Action<LinkChanged> onChange) => inner.Subscribe(onChange);
+
+        public async Task<LinkState> GetAsync(string name, CancellationToken ct = default)
+        {
+            if (slow())
+            {
+                var later = new TaskCompletionSource();
+                clock.Advanced.ScheduleOnce(delay, () => later.SetResult());
+                await later.Task.ConfigureAwait(false);
+            }
+            return await inner.GetAsync(name, ct).ConfigureAwait(false);
+        }
     }
 
     [Fact]

@@ -52,6 +52,67 @@ public class PortActorTests : BundleSpec
         }
     }
 
+    /// <summary>An actor with one read and one effect, each answered by its own task.</summary>
+    private sealed class Reads : PortActor
+    {
+        public sealed record Read(TimeSpan Timeout);
+        public sealed record Effect;
+
+        public Reads(IActorRef probe, TaskCompletionSource<int> read, TaskCompletionSource<int> effect)
+        {
+            Receive<Read>(m => RunRead(ct =>
+            {
+                ct.Register(() => probe.Tell("read cancelled"));
+                return read.Task;
+            }, r => probe.Tell($"read {r}"), ex => probe.Tell(ex), m.Timeout));
+            Receive<Effect>(_ => RunPort(() => effect.Task, r => probe.Tell($"effect {r}"), ex => probe.Tell(ex)));
+            Receive<Effects.Other>(m => probe.Tell(m));
+        }
+    }
+
+    [Fact]
+    public void A_read_holds_no_message_back_and_its_answer_waits_only_for_an_effect_in_flight()
+    {
+        CreateWorld();
+        var probe = CreateTestProbe();
+        var (read, effect) = (new TaskCompletionSource<int>(), new TaskCompletionSource<int>());
+        var actor = Root.CreateChild(Props.Create(() => new Reads(probe.Ref, read, effect)).WithDispatcher(SimulationHosting.Dispatcher), "reads");
+
+        actor.Tell(new Reads.Read(TimeSpan.FromSeconds(30)));
+        actor.Tell(new Effects.Other(1));
+        Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal([new Effects.Other(1)], Drain(probe));
+
+        // The read answers while an effect is in flight: its answer comes after the effect's, never inside it.
+        actor.Tell(new Reads.Effect());
+        Advance(TimeSpan.FromMilliseconds(100));
+        Complete(read, 1);
+        Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(Drain(probe));
+        Complete(effect, 2);
+        Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(["effect 2", "read 1"], Drain(probe));
+    }
+
+    [Fact]
+    public void A_read_that_never_answers_is_cancelled_at_its_timeout()
+    {
+        CreateWorld();
+        var probe = CreateTestProbe();
+        var actor = Root.CreateChild(Props.Create(() => new Reads(probe.Ref, new TaskCompletionSource<int>(), new TaskCompletionSource<int>())).WithDispatcher(SimulationHosting.Dispatcher), "hung-read");
+
+        actor.Tell(new Reads.Read(TimeSpan.FromSeconds(5)));
+        Advance(TimeSpan.FromSeconds(4));
+        actor.Tell(new Effects.Other(3));
+        Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal([new Effects.Other(3)], Drain(probe));
+
+        Advance(TimeSpan.FromSeconds(1.5));
+        var seen = Drain(probe);
+        Assert.Equal("read cancelled", seen[0]);
+        Assert.IsType<TimeoutException>(Assert.Single(seen.Skip(1)));
+    }
+
     [Fact]
     public void A_hung_effect_is_cancelled_at_its_timeout_and_the_ticks_that_piled_up_meanwhile_run_once()
     {
