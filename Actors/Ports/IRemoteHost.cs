@@ -67,12 +67,24 @@ public interface IRemoteHost
 /// </summary>
 public static class RemotePreparation
 {
-    public static async Task<(SlirpProbe Probe, int Killed)> InStepsAsync(IRemoteHost remote, IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
+    public static Task<(SlirpProbe Probe, int Killed)> InStepsAsync(IRemoteHost remote, IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) =>
+        RunAsync(links, killStale, remote.ProbeSlirpAsync, remote.KillStaleSlirpAsync, remote.WriteRcFilesAsync, ct);
+
+    /// <summary>
+    /// The preparation's steps in their one order, whatever carries them (separate port calls, or one connection's
+    /// commands): nothing is killed or written on host_B before the probe says its slirp can serve the links.
+    /// </summary>
+    public static async Task<(SlirpProbe Probe, int Killed)> RunAsync(
+        IReadOnlyList<int> links, bool killStale,
+        Func<CancellationToken, Task<SlirpProbe>> probe,
+        Func<CancellationToken, Task<int>> killStaleSlirp,
+        Func<IReadOnlyList<int>, CancellationToken, Task> writeRcFiles,
+        CancellationToken ct)
     {
-        var probe = await remote.ProbeSlirpAsync(ct).ConfigureAwait(false);
-        if (!probe.CanServe(links)) return (probe, 0);
-        var killed = killStale ? await remote.KillStaleSlirpAsync(ct).ConfigureAwait(false) : 0;
-        await remote.WriteRcFilesAsync(links, ct).ConfigureAwait(false);
-        return (probe, killed);
+        var found = await probe(ct).ConfigureAwait(false);
+        if (!found.CanServe(links)) return (found, 0);
+        var killed = killStale ? await killStaleSlirp(ct).ConfigureAwait(false) : 0;
+        await writeRcFiles(links, ct).ConfigureAwait(false);
+        return (found, killed);
     }
 }

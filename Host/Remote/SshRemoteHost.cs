@@ -17,11 +17,8 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
     public async Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default)
     {
         using var session = await SshSession.ConnectAsync(config.Remote, ct).ConfigureAwait(false);
-        var probe = await ProbeAsync(session, ct).ConfigureAwait(false);
-        if (!probe.CanServe(links)) return (probe, 0);
-        var killed = killStale ? await KillStaleAsync(session, ct).ConfigureAwait(false) : 0;
-        await WriteRcFilesAsync(session, links, ct).ConfigureAwait(false);
-        return (probe, killed);
+        return await RemotePreparation.RunAsync(links, killStale,
+            c => ProbeAsync(session, c), c => KillStaleAsync(session, c), (l, c) => WriteRcFilesAsync(session, l, c), ct).ConfigureAwait(false);
     }
 
     public async Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default)

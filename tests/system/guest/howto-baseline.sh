@@ -47,8 +47,7 @@ bare_links_seconds() { local n=$1 t0 s l pids=() cmd rc=0
     [ "$l" -eq 0 ] || TOPO_SSH_ARGV=("${TOPO_SSH_ARGV[@]:0:${#TOPO_SSH_ARGV[@]}-3}" \
       "i=0; until [ -S .slirp_socket ] || [ \$i -ge 200 ]; do sleep 0.1; i=\$((i+1)); done; exec bin/slirp -l $l")
     cmd="exec $(shq "${TOPO_SSH_ARGV[@]}")"
-    timeout 90 pppd unit "$l" linkname "fixture$l" local "$TOPO_LOCAL:$TOPO_PEER" mtu 1500 mru 1500 passive noauth \
-      nodeflate nobsdcomp novj novjccomp nodefaultroute idle 0 updetach pty "$cmd" >/dev/null 2>&1 & pids+=($!)
+    fixture_pppd "$l" "$cmd" >/dev/null 2>&1 & pids+=($!)
   done
   for l in "${pids[@]}"; do wait "$l" || rc=$?; done
   if [ "$rc" -eq 0 ] && [ "$(ppp_links | wc -l)" -eq "$n" ]; then s=$(since "$t0"); else s=null; log "$n bare links at once: not all up (exit $rc, links: $(ppp_links | tr '\n' ' '))"; fi

@@ -221,10 +221,14 @@ topo_ssh_argv() { TOPO_SSH_ARGV=(ssh -q -t -o BatchMode=yes -o StrictHostKeyChec
 topo_pty_command() { topo_ssh_argv "$1"; printf 'exec %s' "$(shq "${TOPO_SSH_ARGV[@]}")"; }
 
 # fixture_link_up N: pppd for link N (updetach: returns once IPCP is up); pid file /run/ppp-fixtureN.pid
-fixture_link_up() { local n=$1 t0 cmd; t0=$(now); cmd=$(topo_pty_command "$n")
+# fixture_pppd N PTY_COMMAND [OPTION...]: one plain pppd link with the HOWTO's options (updetach: returns at IP up),
+# for the fixture checks and the baselines, so that every bare link measured is the same link
+fixture_pppd() { local n=$1 cmd=$2; shift 2
   timeout 90 pppd unit "$n" linkname "fixture$n" local "$TOPO_LOCAL:$TOPO_PEER" mtu 1500 mru 1500 passive noauth \
-    nodeflate nobsdcomp novj novjccomp nodefaultroute idle 0 updetach debug logfile "$SYSTEST_OUT/pppd$n.log" \
-    pty "$cmd" || fail "pppd link $n did not come up (exit $?)" || return 1
+    nodeflate nobsdcomp novj novjccomp nodefaultroute idle 0 updetach "$@" pty "$cmd"
+}
+fixture_link_up() { local n=$1 t0 cmd; t0=$(now); cmd=$(topo_pty_command "$n")
+  fixture_pppd "$n" "$cmd" debug logfile "$SYSTEST_OUT/pppd$n.log" || fail "pppd link $n did not come up (exit $?)" || return 1
   log "link $n up as $(sed -n 2p "/run/ppp-fixture$n.pid") after $(since "$t0")s (pppd pid $(head -n 1 "/run/ppp-fixture$n.pid"))"
 }
 
