@@ -477,8 +477,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"bareLinksAtOnceSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputFlowKiB":%d,"health":%s}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"bareLinksAtOnceSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"throughputCommand":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputQdiscDrops":%s,"throughputUploadFlow":%s,"throughputFlowKiB":%d,"health":%s}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
   "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$BARE_LINKS" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
-  "$(tp_throughput_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$TP_KIB" "${HEALTH:-null}" | tee "$SYSTEST_OUT/summary.json"
+  "$(tp_throughput_json)" "$(tp_command_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$(tp_drops_json)" "$(tp_flow_json)" "$TP_KIB" "${HEALTH:-null}" | tee "$SYSTEST_OUT/summary.json"
 [ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN

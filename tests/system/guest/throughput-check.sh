@@ -36,6 +36,6 @@ wait_for 60 "no pppd left" not pgrep -x pppd || true
 kill_remote_slirps || true
 ip route del "$TOPO_PEER/32" dev eql 2>/dev/null || true
 log "throughput check ($VARIANT) done in $(since "$T0")s"
-printf '{"slirp":"%s","flowKiB":%d,"throughput":%s,"shares":%s,"tcp":%s,"cpuBusy":%s,"passed":%s}\n' "$VARIANT" "$TP_KIB" \
-  "$(tp_throughput_json)" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$ok" | tee "$SYSTEST_OUT/summary.json"
+printf '{"slirp":"%s","flowKiB":%d,"throughput":%s,"command":%s,"shares":%s,"tcp":%s,"cpuBusy":%s,"passed":%s}\n' "$VARIANT" "$TP_KIB" \
+  "$(tp_throughput_json)" "$(tp_command_json)" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$ok" | tee "$SYSTEST_OUT/summary.json"
 $ok
