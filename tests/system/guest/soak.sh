@@ -66,9 +66,11 @@ fd_targets() {
         print k } }' || true; } | sort
 }
 
-# transient_children PID: true while the daemon runs a child other than its pppd's (an `ip`, a `sysctl`)
+# transient_children PID: true while the daemon runs a short-lived child (an `ip`, a `sysctl`). Its pppd's are not,
+# nor the links' ssh masters and their ProxyCommand ssh: they outlive the ssh that started them, and the daemon, a
+# child subreaper, adopts them; waiting for them to go cost every sample its 10 s limit.
 transient_children() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do
-  [ "$(cat "/proc/$c/comm" 2>/dev/null)" = pppd ] || return 0; done; return 1; }
+  case "$(cat "/proc/$c/comm" 2>/dev/null)" in pppd|ssh) ;; *) return 0 ;; esac; done; return 1; }
 own_fd_count() { { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l; }
 
 # sample FAULTS_SO_FAR: one JSON line of the resources in use
