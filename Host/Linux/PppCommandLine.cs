@@ -72,7 +72,8 @@ public static class PppCommandLine
         argv.AddRange(ConnectionSharing(config, link));
         if (!r.JumpHosts.IsDefaultOrEmpty)
         {
-            argv.AddRange(["-o", "ProxyCommand=" + ProxyCommand(r, r.JumpHosts.Length - 1)]);
+            var proxy = ProxyCommand(r, r.JumpHosts.Length - 1);
+            argv.AddRange(["-o", "ProxyCommand=" + (r.ReuseConnection ? KeepStderr + " " + proxy : proxy)]);
         }
         argv.AddRange(["-l", r.Account.User, "-p", Inv(r.Account.Port), "--", r.Account.Host, RemoteCommand(config, link, generation)]);
         return argv;
@@ -147,6 +148,15 @@ public static class PppCommandLine
             "-o", "ControlPersist=" + Inv(ControlPersistSeconds(config)),
         ];
     }
+
+    /// <summary>
+    /// With <c>ControlPersist</c> ssh sends its ProxyCommand's stderr to /dev/null, and with it the jump host's own words
+    /// ("connect failed: Connection refused", "stdio forwarding failed") that name which hop failed: the link's reason
+    /// became "a hop's sshd refused or dropped it" and the hop check could not tell which hop to wait for. This prefix
+    /// makes the ProxyCommand write to the stderr of the ssh that runs it (its parent, until it authenticated: pppd's
+    /// log). Its arguments follow as words, so nothing of the configuration is quoted again.
+    /// </summary>
+    public const string KeepStderr = "sh -c 'if [ -w /proc/$PPID/fd/2 ]; then exec 2>>/proc/$PPID/fd/2; fi; exec \"$@\"' sh";
 
     /// <summary>How long an idle master waits for the next session: longer than any backoff between two attempts.</summary>
     public static int ControlPersistSeconds(BundleConfig config) => (int)Math.Ceiling(config.Supervision.MaxBackoff.TotalSeconds) + 60;

@@ -272,4 +272,39 @@ public sealed class PppCommandLineTests : IDisposable
         Assert.Equal("/run/eqlactors/ssh-eqlactors-0", PppCommandLine.ControlPath(config, 0));
         Assert.Equal(3, config.Links.Select(l => PppCommandLine.ControlPath(config, l)).Distinct().Count());
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_jump_host_s_own_words_reach_pppd_s_log_with_or_without_a_kept_connection(bool reuse)
+    {
+        // A jump host whose port is closed: the hop's ssh (inside the ProxyCommand) says "Connection refused". With
+        // ControlPersist ssh sends the ProxyCommand's stderr to /dev/null: only the outer ssh's "Connection closed"
+        // reached the log, and the link's reason could not name the hop.
+        int closed;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closed = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+        }
+        var config = new BundleConfig
+        {
+            Control = new ControlConfig { SocketPath = _dir.File("control.sock") },
+            Remote = new RemoteConfig
+            {
+                SshPath = "/usr/bin/ssh",
+                JumpHosts = [new SshEndpoint("fw", "127.0.0.1", closed)],
+                IdentityFile = _dir.File("no-key"),
+                KnownHostsFile = _dir.File("known_hosts"),
+                ReuseConnection = reuse,
+            },
+        };
+
+        var (code, _, stderr) = Run.Argv(["/bin/sh", "-c", PppCommandLine.PtyCommand(new PppLaunch(0, config))]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"connect to host 127.0.0.1 port {closed}: Connection refused", stderr);
+        Assert.False(File.Exists(PppCommandLine.ControlPath(config, 0)), "a failed first connection left a master socket");
+    }
 }
