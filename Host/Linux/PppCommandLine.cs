@@ -73,7 +73,7 @@ public static class PppCommandLine
         if (!r.JumpHosts.IsDefaultOrEmpty)
         {
             var proxy = ProxyCommand(r, r.JumpHosts.Length - 1);
-            argv.AddRange(["-o", "ProxyCommand=" + (r.ReuseConnection ? KeepStderr + " " + proxy : proxy)]);
+            argv.AddRange(["-o", "ProxyCommand=" + (r.ReuseConnection ? EscapePercent(KeepStderr) + " " + proxy : proxy)]);
         }
         argv.AddRange(["-l", r.Account.User, "-p", Inv(r.Account.Port), "--", r.Account.Host, RemoteCommand(config, link, generation)]);
         return argv;
@@ -153,10 +153,13 @@ public static class PppCommandLine
     /// With <c>ControlPersist</c> ssh sends its ProxyCommand's stderr to /dev/null, and with it the jump host's own words
     /// ("connect failed: Connection refused", "stdio forwarding failed") that name which hop failed: the link's reason
     /// became "a hop's sshd refused or dropped it" and the hop check could not tell which hop to wait for. This prefix
-    /// makes the ProxyCommand write to the stderr of the ssh that runs it (its parent, until it authenticated: pppd's
-    /// log). Its arguments follow as words, so nothing of the configuration is quoted again.
+    /// passes the hop's stderr on, line by line, to the stderr of the ssh that ran it (its parent: pppd's log). Each
+    /// line reopens that descriptor and closes it again: a ProxyCommand that holds pppd's output pipe for the master's
+    /// whole life would keep the daemon waiting for that pipe's end after every pppd exit. The hop's stdout (the data)
+    /// goes through fd 3 untouched; its arguments follow as words, so nothing of the configuration is quoted again.
     /// </summary>
-    public const string KeepStderr = "sh -c 'if [ -w /proc/$PPID/fd/2 ]; then exec 2>>/proc/$PPID/fd/2; fi; exec \"$@\"' sh";
+    public const string KeepStderr =
+        "sh -c '{ \"$@\" 2>&1 >&3 3>&- | while IFS= read -r l; do printf \"%s\\n\" \"$l\" >>/proc/$PPID/fd/2; done >/dev/null; } 3>&1' sh";
 
     /// <summary>How long an idle master waits for the next session: longer than any backoff between two attempts.</summary>
     public static int ControlPersistSeconds(BundleConfig config) => (int)Math.Ceiling(config.Supervision.MaxBackoff.TotalSeconds) + 60;
