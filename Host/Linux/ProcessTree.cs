@@ -71,6 +71,12 @@ public static class ProcessTree
         {
             if (p.Pid == leader || p.ProcessGroup == leader || p.Session == leader) members[p.Pid] = p;
         }
+        return WithDescendants(members, all);
+    }
+
+    /// <summary><paramref name="members"/> and every descendant of theirs in <paramref name="all"/>, by parent links.</summary>
+    public static IReadOnlyList<ProcStat> WithDescendants(Dictionary<int, ProcStat> members, IReadOnlyCollection<ProcStat> all)
+    {
         bool grew;
         do
         {

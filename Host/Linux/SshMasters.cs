@@ -48,20 +48,7 @@ public static class SshMasters
             if (own.Any(e => e.Mode == ReadOnly && pipes.Contains((e.Inode, WriteOnly))) && own.Any(e => e.Mode == WriteOnly && pipes.Contains((e.Inode, ReadOnly))))
                 family[c.Pid] = c;
         }
-        bool grew;
-        do
-        {
-            grew = false;
-            foreach (var p in all)
-            {
-                if (!family.ContainsKey(p.Pid) && family.ContainsKey(p.ParentPid))
-                {
-                    family[p.Pid] = p;
-                    grew = true;
-                }
-            }
-        } while (grew);
-        return family.Values.ToList();
+        return ProcessTree.WithDescendants(family, all);
     }
 
     /// <summary>Members of a pppd chain that belong to the link's master and must outlive the chain's stop.</summary>
