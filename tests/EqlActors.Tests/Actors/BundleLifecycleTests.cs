@@ -107,7 +107,7 @@ public class BundleLifecycleTests : BundleSpec
         public async Task DeleteAsync(Route route, CancellationToken ct = default)
         {
             var later = new TaskCompletionSource(TaskCreationOptions.None);
-            clock.Advanced.ScheduleOnce(delay, () => later.SetResult());
+            Fixtures.VirtualTime.Schedule(clock, delay, () => later.SetResult());
             await later.Task.ConfigureAwait(false);
             await inner.DeleteAsync(route, ct).ConfigureAwait(false);
         }

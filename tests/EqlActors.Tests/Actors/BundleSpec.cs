@@ -64,6 +64,9 @@ public abstract class BundleSpec(Akka.Configuration.Config? overrides = null)
         return messages;
     }
 
+    /// <summary>Runs <paramref name="action"/> at a point of virtual time, where a port call's continuation stays in it.</summary>
+    protected void ScheduleInVirtualTime(TimeSpan delay, Action action) => Fixtures.VirtualTime.Schedule(Clock, delay, action);
+
     protected void Advance(TimeSpan span)
     {
         for (var t = TimeSpan.Zero; t < span; t += Step) Clock.Advance(Step);

@@ -230,7 +230,7 @@ public class LinkActorTests : BundleSpec
             if (slow())
             {
                 var later = new TaskCompletionSource();
-                clock.Advanced.ScheduleOnce(delay, () => later.SetResult());
+                Fixtures.VirtualTime.Schedule(clock, delay, () => later.SetResult());
                 await later.Task.ConfigureAwait(false);
             }
             return await inner.GetAsync(name, ct).ConfigureAwait(false);

@@ -71,9 +71,10 @@ public class StartOrderTests : BundleSpec
     {
         // Link 2's start takes 8 s (less than the bound on the wait): links 0 and 1 are up long before it launched.
         var slow = new TaskCompletionSource();
-        StartWith(inner => new SlowStart(inner, link: 2, slow.Task));
+        SlowStart held = null!;
+        StartWith(inner => held = new SlowStart(inner, link: 2, slow.Task));
         var events = SubscribeEvents();
-        Clock.Advanced.ScheduleOnce(TimeSpan.FromSeconds(8), () => slow.SetResult());
+        ScheduleInVirtualTime(TimeSpan.FromSeconds(8), () => slow.SetResult());
 
         AdvanceUntil(() => Sim.Slaves.Count == 2, TimeSpan.FromSeconds(7), "links 0 and 1 enslaved while link 2's pppd is still starting");
         Assert.False(slow.Task.IsCompleted);
@@ -81,6 +82,7 @@ public class StartOrderTests : BundleSpec
         Assert.True(Sim.Interface(Config.Eql.Device).IsUp);
 
         AdvanceUntilHealthy(TimeSpan.FromSeconds(30));
+        Assert.Equal(Environment.CurrentManagedThreadId, held.ReleasedOnThread);
         AssertInvariants();
         var seen = Drain(events);
         Assert.Equal(3, seen.OfType<SlaveEnslaved>().Count());
@@ -110,7 +112,7 @@ public class StartOrderTests : BundleSpec
         // Link 1's start takes 5 s: the stop comes while the EQL and route actors have not been started yet.
         var slow = new TaskCompletionSource();
         StartWith(inner => new SlowStart(inner, link: 1, slow.Task));
-        Clock.Advanced.ScheduleOnce(TimeSpan.FromSeconds(5), () => slow.SetResult());
+        ScheduleInVirtualTime(TimeSpan.FromSeconds(5), () => slow.SetResult());
         Advance(TimeSpan.FromSeconds(1));
         Assert.DoesNotContain(_calls, c => c == "eql");
 
@@ -129,10 +131,28 @@ public class StartOrderTests : BundleSpec
     /// <summary>The simulated pppd starts, those of <c>link</c> (every link when null) waiting for <c>release</c> first.</summary>
     private sealed class SlowStart(IPppProcesses inner, int? link, Task release) : IPppProcesses
     {
+        /// <summary>The thread the held start went on from: the test's own when the wait stayed in virtual time.</summary>
+        public int? ReleasedOnThread { get; private set; }
+
         public async Task<PppProcess> StartAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
         {
-            if (link is null || launch.Link == link) await release.WaitAsync(ct).ConfigureAwait(false);
+            if (link is null || launch.Link == link)
+            {
+                await Inline(release, ct).ConfigureAwait(false);
+                ReleasedOnThread = Environment.CurrentManagedThreadId;
+            }
             return await inner.StartAsync(launch, events, ct).ConfigureAwait(false);
+        }
+
+        // Completes on the thread that releases or cancels it (the clock's callback, inside Advance), where
+        // release.WaitAsync(ct) gives no such promise.
+        private static Task Inline(Task release, CancellationToken ct)
+        {
+            var done = new TaskCompletionSource();
+            var registration = ct.Register(() => done.TrySetCanceled(ct));
+            release.ContinueWith(_ => done.TrySetResult(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            done.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return done.Task;
         }
 
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => inner.AdoptAsync(launch, events, ct);
