@@ -148,6 +148,10 @@ public sealed class LinkActor : PortActor
             _log.Info("Link {Link}: pppd {Pid} started", _link, process.Pid);
             _ctx.Bundle.Tell(new LinkStarting(_ctx.Name, _link, process.Pid, Now));
             EnterStarting(process);
+            // A chain the host launched before this actor existed (PrelaunchedPpp) may have its interface up already,
+            // before this actor subscribed to interface events: look once, as for an adopted chain.
+            _interface = process.Interface;
+            CheckInterface();
         }, ex => Fail($"pppd could not be started: {ex.Message}", ex is PortException { Kind: FailureKind.Permanent }, FailureClass.StartFailed));
     }
 

@@ -8,6 +8,7 @@ using EqlActors.Ports;
 using EqlActors.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Serilog;
 
@@ -24,6 +25,9 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
     public SimulatedSystem? Simulation { get; internal set; }
     internal SystemPorts? Ports { get; set; }
 
+    /// <summary>On a real system: the pppd port with the links launched before the host was built (<see cref="Prelaunch"/>).</summary>
+    internal PrelaunchedPpp? Prelaunched { get; set; }
+
     /// <summary>Completed once the control socket serves and READY=1 went to systemd: the watchdog starts after it.</summary>
     public TaskCompletionSource Served { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -37,6 +41,29 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
 [SupportedOSPlatform("linux")]
 public static class ServiceHost
 {
+    /// <summary>
+    /// Until the host's own lifetime handles SIGTERM and SIGINT: when there is something to end (prelaunched chains),
+    /// a signal only marks the start as stopped, so that the chains are ended before the process exits.
+    /// </summary>
+    private static IDisposable? EarlyStop(CancellationTokenSource stop, bool needed)
+    {
+        if (!needed) return null;
+        void OnSignal(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            stop.Cancel();
+        }
+        return new Registrations(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal));
+    }
+
+    private sealed class Registrations(params IDisposable[] all) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var r in all) r.Dispose();
+        }
+    }
+
     /// <summary>How long a graceful shutdown waits for <c>BundleStopped</c>; the unit's TimeoutStopSec is above it.</summary>
     public static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(60);
 
@@ -50,9 +77,40 @@ public static class ServiceHost
             var state = new DaemonState(config, simulated);
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
-            using var host = Build(state, listener, extra);
-            log.Information("eqlactors {Version} starting ({Mode}, pid {Pid})", Cli.EqlActorsCli.Version, simulated ? "simulated system" : "Linux system", Environment.ProcessId);
-            await host.RunAsync();
+            if (!simulated)
+            {
+                // Before the chains fork: they inherit it.
+                ProcessMemory.DisableTransparentHugePages();
+                // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
+                RuntimeDirectory.Ensure(config.Control.SocketPath);
+                state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
+            }
+            try
+            {
+                // A SIGTERM while the host is built (seconds in a slow guest) must not leave the prelaunched chains behind.
+                using var stopEarly = new CancellationTokenSource();
+                IHost host;
+                using (EarlyStop(stopEarly, state.Prelaunched is not null))
+                    host = Build(state, listener, extra);
+                using (host)
+                {
+                    if (stopEarly.IsCancellationRequested)
+                    {
+                        log.Information("eqlactors stopped before it started");
+                        return Cli.EqlActorsCli.Ok;
+                    }
+                    log.Information("eqlactors {Version} starting ({Mode}, pid {Pid})", Cli.EqlActorsCli.Version, simulated ? "simulated system" : "Linux system", Environment.ProcessId);
+                    await host.RunAsync();
+                }
+            }
+            finally
+            {
+                if (state.Prelaunched is { } prelaunched)
+                {
+                    await Prelaunch.EndUnclaimedAsync(prelaunched, config, log);
+                    if (state.Ports is null) prelaunched.Dispose();
+                }
+            }
             (state.Ports?.Ppp as IDisposable)?.Dispose();
             (state.Ports?.Links as IDisposable)?.Dispose();
             (state.Ports?.Eql as IDisposable)?.Dispose();
@@ -132,11 +190,7 @@ public static class ServiceHost
                     // Off the actors' threads like the Linux ports, so that the daemon behaves the same on both.
                     ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared);
                 }
-                else
-                {
-                    ProcessMemory.DisableTransparentHugePages();
-                    ports = LinuxSystem.Create(config);
-                }
+                else ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
                 state.Ports = ports;
                 registry.Register<Control.ProgressJournal>(Control.ProgressJournalFactory.CreateProgressJournal(system));
                 registry.Register<BundleActor>(system.CreateBundle(config, ports));

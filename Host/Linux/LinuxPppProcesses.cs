@@ -149,14 +149,23 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         return (pid, ifname);
     }
 
-    public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
+    /// <summary>
+    /// The link's pppd that a daemon left running, by its pidfile: what <see cref="AdoptAsync"/> would adopt. A stale
+    /// pidfile, or one whose pid now belongs to someone else, is none.
+    /// </summary>
+    public (int Pid, string? Interface, ProcStat Stat)? FindRunning(PppLaunch launch)
     {
         var (filePid, ifname) = ReadPidFile(PppCommandLine.PidFile(_runDirectory, launch.Config.Ppp, launch.Link));
-        if (filePid is not { } pid) return Task.FromResult<PppProcess?>(null);
-
+        if (filePid is not { } pid) return null;
         var stat = ProcessTree.Stat(pid);
-        if (stat is null || stat.IsZombie || !IsOurPppd(ProcessTree.CommandLine(pid), launch))
-            return Task.FromResult<PppProcess?>(null); // stale pidfile, or the pid now belongs to someone else
+        if (stat is null || stat.IsZombie || !IsOurPppd(ProcessTree.CommandLine(pid), launch)) return null;
+        return (pid, ifname, stat);
+    }
+
+    public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default)
+    {
+        if (FindRunning(launch) is not { } found) return Task.FromResult<PppProcess?>(null);
+        var (pid, ifname, stat) = found;
 
         if (_tracked.TryGetValue(pid, out var known))
         {

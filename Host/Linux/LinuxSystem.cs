@@ -14,8 +14,9 @@ public static class LinuxSystem
     /// <see cref="PortThreads"/>: some of these adapters block behind their Task signature, and an actor must never
     /// wait for one on its own thread.
     /// </summary>
-    public static SystemPorts Create(BundleConfig config, string? netns = null) => OffloadedPorts.Wrap(new(
-        new LinuxPppProcesses(),
+    /// <param name="ppp">The pppd port when the host made it already (<see cref="PrelaunchedPpp"/> over its own <see cref="LinuxPppProcesses"/>).</param>
+    public static SystemPorts Create(BundleConfig config, string? netns = null, IPppProcesses? ppp = null) => OffloadedPorts.Wrap(new(
+        ppp ?? new LinuxPppProcesses(),
         new LinuxNetworkLinks(netns),
         new LinuxEqlDriver(netns),
         new LinuxRoutes(netns),
