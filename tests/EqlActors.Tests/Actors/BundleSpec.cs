@@ -20,7 +20,7 @@ public abstract class BundleSpec(Akka.Configuration.Config? overrides = null)
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;
     protected SimulatedSystem Sim { get; private set; } = null!;
-    protected IActorRef Bundle { get; private set; } = null!;
+    protected IActorRef Bundle { get; set; } = null!;
     protected BundleConfig Config { get; private set; } = null!;
     protected IReadOnlyList<Route> DesiredRoutesOfConfig => DesiredRoutes.For(Config);
 
