@@ -42,12 +42,11 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
 public static class ServiceHost
 {
     /// <summary>
-    /// Until the host's own lifetime handles SIGTERM and SIGINT: when there is something to end (prelaunched chains),
-    /// a signal only marks the start as stopped, so that the chains are ended before the process exits.
+    /// Until the host's own lifetime handles SIGTERM and SIGINT (a real system: there may be prelaunched chains to
+    /// end), a signal only marks the start as stopped, so that the chains are ended before the process exits.
     /// </summary>
-    private static IDisposable? EarlyStop(CancellationTokenSource stop, bool needed)
+    private static IDisposable EarlyStop(CancellationTokenSource stop)
     {
-        if (!needed) return null;
         void OnSignal(PosixSignalContext ctx)
         {
             ctx.Cancel = true;
@@ -77,21 +76,29 @@ public static class ServiceHost
             var state = new DaemonState(config, simulated);
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
-            if (!simulated)
-            {
-                // Before the chains fork: they inherit it.
-                ProcessMemory.DisableTransparentHugePages();
-                // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
-                RuntimeDirectory.Ensure(config.Control.SocketPath);
-                state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
-            }
+            // A SIGTERM while the links are prelaunched and the host is built (seconds in a slow guest) must not
+            // leave the prelaunched chains behind.
+            using var stopEarly = new CancellationTokenSource();
+            var earlyStop = simulated ? null : EarlyStop(stopEarly);
             try
             {
-                // A SIGTERM while the host is built (seconds in a slow guest) must not leave the prelaunched chains behind.
-                using var stopEarly = new CancellationTokenSource();
                 IHost host;
-                using (EarlyStop(stopEarly, state.Prelaunched is not null))
+                try
+                {
+                    if (!simulated)
+                    {
+                        // Before the chains fork: they inherit it.
+                        ProcessMemory.DisableTransparentHugePages();
+                        // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
+                        RuntimeDirectory.Ensure(config.Control.SocketPath);
+                        state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
+                    }
                     host = Build(state, listener, extra);
+                }
+                finally
+                {
+                    earlyStop?.Dispose();
+                }
                 using (host)
                 {
                     if (stopEarly.IsCancellationRequested)
