@@ -15,10 +15,12 @@ namespace EqlActors.Actors;
 /// </summary>
 public sealed class LinkActor : PortActor
 {
-    private sealed record PppExited(PppExit Exit);
-    private sealed record PppOutput(int Pid, string Line);
-    private sealed record PppInterfaceAssigned(int Pid, string Interface);
-    private sealed record InterfaceChanged(LinkChanged Change);
+    // What the chain and the kernel report may reach this actor after it ended (a stopped pppd's exit, its last lines,
+    // an interface event in flight): expected, not lost, so never logged as dead letters.
+    private sealed record PppExited(PppExit Exit) : IDeadLetterSuppression;
+    private sealed record PppOutput(int Pid, string Line) : IDeadLetterSuppression;
+    private sealed record PppInterfaceAssigned(int Pid, string Interface) : IDeadLetterSuppression;
+    private sealed record InterfaceChanged(LinkChanged Change) : IDeadLetterSuppression;
     private sealed record UpTimedOut(int Pid);
     private sealed record ReconcileTick : ICoalesced;
     private sealed record ExitGraceOver(int Pid, string Reason);
@@ -27,24 +29,39 @@ public sealed class LinkActor : PortActor
     // the better reason before blaming the interface.
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The chain's reports, told to the actor until it ends (<see cref="Close"/>); pppd's lines are logged even after:
+    /// a stopped pppd's last words ("Terminating on signal 15") come when the actor that stopped it is gone.
+    /// </summary>
     private sealed class EventsToActor(IActorRef self, ILoggingAdapter log) : IPppEvents
     {
-        public void Exited(PppExit exit) => self.Tell(new PppExited(exit));
-        public void InterfaceAssigned(int link, int pid, string ifname) => self.Tell(new PppInterfaceAssigned(pid, ifname));
+        private volatile bool _closed;
+
+        public void Close() => _closed = true;
+
+        public void Exited(PppExit exit)
+        {
+            if (!_closed) self.Tell(new PppExited(exit));
+        }
+
+        public void InterfaceAssigned(int link, int pid, string ifname)
+        {
+            if (!_closed) self.Tell(new PppInterfaceAssigned(pid, ifname));
+        }
 
         // pppd's own words ("Modem hangup", "LCP terminated by peer") are what an operator reads first. The logging
         // adapter publishes to the event stream, which is safe from the port's reader thread.
         public void Output(int link, int pid, string line)
         {
             log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
-            self.Tell(new PppOutput(pid, line));
+            if (!_closed) self.Tell(new PppOutput(pid, line));
         }
     }
 
     private readonly BundleContext _ctx;
     private readonly int _link;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IPppEvents _events;
+    private readonly EventsToActor _events;
     private IDisposable? _subscription;
     private PppProcess? _process;
     private string? _interface;
@@ -85,7 +102,11 @@ public sealed class LinkActor : PortActor
         });
     }
 
-    protected override void PostStop() => _subscription?.Dispose();
+    protected override void PostStop()
+    {
+        _events.Close();
+        _subscription?.Dispose();
+    }
 
     /// <summary>
     /// Every link hears every interface's events (another link's ppp, or any before this one has an interface), and

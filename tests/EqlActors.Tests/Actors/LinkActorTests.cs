@@ -476,6 +476,23 @@ public class LinkActorTests : BundleSpec
         Assert.Empty(Sim.KeptConnections);
     }
 
+    [Fact]
+    public void What_the_stopped_chain_reports_after_the_link_actor_ended_is_no_dead_letter()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        var dead = CreateTestProbe();
+        Sys.EventStream.Subscribe(dead.Ref, typeof(Akka.Event.DeadLetter));
+
+        // pppd keeps running: the link's stop ends it, and its last line and its exit come as the actor ends.
+        Assert.True(Sim.TakeLinkDown(0));
+        AdvanceUntil(() => Drain(_parent).OfType<ProbeParent.ChildTerminated>().Any(), TimeSpan.FromSeconds(10), "the link actor to end");
+        Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Empty(Drain(dead).OfType<Akka.Event.DeadLetter>().Select(d => d.Message.GetType().Name));
+        Assert.Empty(LocalChain());
+    }
+
     /// <summary>The link actor ends without a stop (a daemon killed): a new one adopts the chain left running.</summary>
     private void Readopt()
     {
