@@ -63,9 +63,11 @@ public static class ProcessTree
     /// Every live process of a chain: the leader, its process group, its session and every descendant by
     /// parent links (pppd's pty child may start a session of its own).
     /// </summary>
-    public static IReadOnlyList<ProcStat> Chain(int leader, string proc = "/proc")
+    public static IReadOnlyList<ProcStat> Chain(int leader, string proc = "/proc") => Chain(leader, All(proc));
+
+    /// <summary>The chain of <paramref name="leader"/> within one snapshot of every process (one /proc scan for several uses).</summary>
+    public static IReadOnlyList<ProcStat> Chain(int leader, IReadOnlyList<ProcStat> all)
     {
-        var all = ProcessTree.All(proc);
         var members = new Dictionary<int, ProcStat>();
         foreach (var p in all)
         {

@@ -52,10 +52,10 @@ public static class SshMasters
     }
 
     /// <summary>Members of a pppd chain that belong to the link's master and must outlive the chain's stop.</summary>
-    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain)
+    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain, IReadOnlyList<ProcStat>? all = null)
     {
         if (controlPath is null || chain.Count == 0) return new HashSet<int>();
-        var all = ProcessTree.All();
+        all ??= ProcessTree.All();
         var spared = new HashSet<int>();
         foreach (var master in Find(controlPath, all))
             foreach (var m in Family(master, chain, all)) spared.Add(m.Pid);
