@@ -16,8 +16,11 @@ namespace EqlActors.Actors;
 /// </summary>
 public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
-    /// <summary>A message where one waiting is as good as many: a periodic "look again".</summary>
-    protected interface ICoalesced;
+    /// <summary>
+    /// A message where one waiting is as good as many: a periodic "look again". One already queued when the actor ends
+    /// has nothing left to look at: not a dead letter (after daemon-restart each stopped link actor logged its tick).
+    /// </summary>
+    protected interface ICoalesced : IDeadLetterSuppression;
 
     // A read cancelled by the actor's end still completes, and is told to it then: expected, not a dead letter.
     private sealed record PortCompleted(long Id, object? Result, Exception? Error) : IDeadLetterSuppression;
