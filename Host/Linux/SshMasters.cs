@@ -23,8 +23,9 @@ public static class SshMasters
     public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null)
     {
         var title = Title(controlPath);
-        // A master leads its own session (daemon()): only session leaders' command lines are read, a few of all.
-        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
+        // A master is an ssh that leads its own session (daemon()): only those few command lines are read. Reading every
+        // session leader's (pppd, sshd sessions, shells) cost the guest a visible part of each chain's stop, under load.
+        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && p.Comm == "ssh" && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
     }
 
     /// <summary>
@@ -40,7 +41,7 @@ public static class SshMasters
         foreach (var c in candidates)
         {
             if (c.Pid == master.Pid || c.IsZombie) continue;
-            if (c.Pid == Environment.ProcessId || Comm(c.Pid) != "ssh") continue;
+            if (c.Pid == Environment.ProcessId || c.Comm != "ssh") continue;
             // The master writes what the proxy reads and reads what it writes: the other ends, not copies of the same
             // ends (a mux client whose stdin and stdout are pipes passed those very ends to the master). ssh -W keeps
             // them on descriptors of its own, not necessarily 0 and 1.
@@ -117,13 +118,6 @@ public static class SshMasters
 
     private static List<int> Alive(Dictionary<int, ulong> family) =>
         family.Where(f => ProcessTree.Stat(f.Key) is { IsZombie: false } s && s.StartTime == f.Value).Select(f => f.Key).ToList();
-
-    private static string? Comm(int pid)
-    {
-        try { return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/comm").TrimEnd('\n'); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-    }
 
     private const int ReadOnly = 0;
     private const int WriteOnly = 1;
