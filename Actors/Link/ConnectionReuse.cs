@@ -44,8 +44,8 @@ public static class ConnectionReuse
     };
 
     /// <summary>
-    /// How long the master has to answer <c>ssh -O check</c>: on the critical path of the restart, so short, but long
-    /// enough for ssh's start in a loaded guest (tenths of a second there).
+    /// How long the master has to answer the alive check of <c>ssh -O check</c>: on the critical path of the restart,
+    /// so short, but ample for a master that runs (it answers from its own event loop, no round trip to host_B).
     /// </summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
 

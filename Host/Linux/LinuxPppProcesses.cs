@@ -193,23 +193,12 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     }
 
     /// <summary>
-    /// <c>ssh -O check</c> within <paramref name="timeout"/>: a stopped master accepts the connection on its socket but
-    /// never answers, so the timeout (the check is killed) is what tells it apart. No socket, no master: false at once.
+    /// The alive check of <c>ssh -O check</c> on the link's master (<see cref="SshMasters.AliveAsync"/>) within
+    /// <paramref name="timeout"/>: a stopped master accepts the connection on its socket but never answers, so the
+    /// timeout is what tells it apart. No socket, no master: false at once.
     /// </summary>
-    public async Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default)
-    {
-        var path = PppCommandLine.ControlPath(launch.Config, launch.Link);
-        if (!Path.Exists(path)) return false;
-        try
-        {
-            var result = await CommandRunner.RunAsync(PppCommandLine.CheckConnectionArgv(launch.Config, launch.Link), ct, timeout).ConfigureAwait(false);
-            return result.ExitCode == 0;
-        }
-        catch (PortException)
-        {
-            return false; // timed out (frozen) or ssh could not run: either way the master is not to be trusted
-        }
-    }
+    public async Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) =>
+        await SshMasters.AliveAsync(PppCommandLine.ControlPath(launch.Config, launch.Link), timeout, ct).ConfigureAwait(false) is not null;
 
     /// <summary>A master ends at once on SIGTERM (it only closes its connection); past this it is killed.</summary>
     public static readonly TimeSpan MasterGrace = TimeSpan.FromSeconds(2);

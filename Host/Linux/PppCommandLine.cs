@@ -150,22 +150,6 @@ public static class PppCommandLine
     }
 
     /// <summary>
-    /// <c>ssh -O check</c> on the link's master: the master answers on its control socket (MUX_C_ALIVE_CHECK) without
-    /// a word to host_B, so it costs no round trip and proves only that the master process is there and not frozen.
-    /// The destination is only ssh's syntax here (the ControlPath is given, nothing connects).
-    /// </summary>
-    public static IReadOnlyList<string> CheckConnectionArgv(BundleConfig config, int link)
-    {
-        var r = config.Remote;
-        return
-        [
-            r.SshPath, "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-            "-o", "ControlPath=" + ConfigWord(EscapePercent(ControlPath(config, link))),
-            "-O", "check", "-l", r.Account.User, "-p", Inv(r.Account.Port), "--", r.Account.Host,
-        ];
-    }
-
-    /// <summary>
     /// With <c>ControlPersist</c> ssh sends its ProxyCommand's stderr to /dev/null, and with it the jump host's own words
     /// ("connect failed: Connection refused", "stdio forwarding failed") that name which hop failed: the link's reason
     /// became "a hop's sshd refused or dropped it" and the hop check could not tell which hop to wait for. This prefix

@@ -64,7 +64,8 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             var firstSlirp = Sessions(pids)[0];
             await Wait.UntilAsync(() => !Alive(firstSlirp), TimeSpan.FromSeconds(30), "host_B's session to end");
             Assert.True(Alive(master.Pid) && Alive(proxy.Pid), "the stop spared the master and its ProxyCommand");
-            Assert.True(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "the kept master answers ssh -O check");
+            Assert.True(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "the kept master answers the mux alive check");
+            Assert.Equal(master.Pid, await SshMasters.AliveAsync(path, TimeSpan.FromSeconds(20))); // MUX_S_ALIVE names it
             // Stopped, the master still accepts on its socket but never answers: the check's timeout says so.
             Native.kill(master.Pid, Native.SIGSTOP);
             try
