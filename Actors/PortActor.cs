@@ -48,18 +48,7 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     protected void RunPort<T>(Func<CancellationToken, Task<T>> effect, Action<T> completed, Action<Exception> failed, TimeSpan? timeout = null)
     {
-        var id = Interlocked.Increment(ref _lastEffect);
-        var limit = timeout ?? DefaultEffectTimeout;
-        var cancel = new CancellationTokenSource();
-        Task<T> task;
-        try
-        {
-            task = effect(cancel.Token);
-        }
-        catch (Exception ex)
-        {
-            task = Task.FromException<T>(ex);
-        }
+        var (id, limit, cancel, task) = Call(effect, timeout);
         var waiting = new HashSet<Type>();
         Timers.StartSingleTimer("port-timeout", new PortTimedOut(id), limit);
         _inEffect = true;
@@ -104,6 +93,22 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     protected void RunPort(Func<Task> effect, Action completed, Action<Exception> failed, TimeSpan? timeout = null) =>
         RunPort(_ => effect(), completed, failed, timeout);
 
+    /// <summary>Starts a port call under a new id and its own token; a call that throws before its task is a failed task.</summary>
+    private static (long Id, TimeSpan Limit, CancellationTokenSource Cancel, Task<T> Task) Call<T>(Func<CancellationToken, Task<T>> call, TimeSpan? timeout)
+    {
+        var cancel = new CancellationTokenSource();
+        Task<T> task;
+        try
+        {
+            task = call(cancel.Token);
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException<T>(ex);
+        }
+        return (Interlocked.Increment(ref _lastEffect), timeout ?? DefaultEffectTimeout, cancel, task);
+    }
+
     private void Resume()
     {
         _inEffect = false;
@@ -120,18 +125,7 @@ public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     /// </summary>
     protected void RunRead<T>(Func<CancellationToken, Task<T>> read, Action<T> completed, Action<Exception> failed, TimeSpan? timeout = null)
     {
-        var id = Interlocked.Increment(ref _lastEffect);
-        var limit = timeout ?? DefaultEffectTimeout;
-        var cancel = new CancellationTokenSource();
-        Task<T> task;
-        try
-        {
-            task = read(cancel.Token);
-        }
-        catch (Exception ex)
-        {
-            task = Task.FromException<T>(ex);
-        }
+        var (id, limit, cancel, task) = Call(read, timeout);
         // A plain scheduled message, not an Akka timer: timers reach the actor wrapped, past AroundReceive.
         var timer = Context.System.Scheduler.ScheduleTellOnceCancelable(limit, Self, new ReadTimedOut(id), Self);
         _reads[id] = new PendingRead(r => completed((T)r!), failed, cancel, timer);

@@ -30,17 +30,44 @@ public static class Logging
             .Enrich.FromLogContext()
             .Enrich.With<ControlCharacterEscaper>();
 
-        // systemd sets JOURNAL_STREAM when stderr is the journal; a detached daemon's stderr is a plain log file.
-        config = !Console.IsErrorRedirected
-            ? config.WriteTo.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
-            : Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null && Environment.GetEnvironmentVariable("EQLACTORS_LOG_STYLE") == "file"
-                ? config.WriteTo.Console(new MessageTemplateTextFormatter(StderrFileTemplate), standardErrorFromLevel: LogEventLevel.Verbose)
-                : config.WriteTo.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)));
+        config = config.WriteTo.Sink(Serilog.Configuration.LoggerSinkConfiguration.Wrap(sink => new ActorTimestamps(sink), sinks =>
+        {
+            // systemd sets JOURNAL_STREAM when stderr is the journal; a detached daemon's stderr is a plain log file.
+            if (!Console.IsErrorRedirected)
+                sinks.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose);
+            else if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null && Environment.GetEnvironmentVariable("EQLACTORS_LOG_STYLE") == "file")
+                sinks.Console(new MessageTemplateTextFormatter(StderrFileTemplate), standardErrorFromLevel: LogEventLevel.Verbose);
+            else
+                sinks.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)));
 
-        if (!string.IsNullOrEmpty(logFile))
-            config = config.WriteTo.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
+            if (!string.IsNullOrEmpty(logFile))
+                sinks.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
+        }));
 
         return config.CreateLogger();
+    }
+
+    /// <summary>
+    /// An actor's log line reaches Serilog through Akka's logger actor, which writes it when it gets to it: Serilog
+    /// stamps the event then, seconds late when the machine is busy (a loaded guest's product.log showed lines out of
+    /// order against the pppd output they describe). Akka.Logger.Serilog passes the time the actor logged as the
+    /// property <c>Timestamp</c>: the event takes that time, and the property goes (it would repeat the time).
+    /// </summary>
+    public sealed class ActorTimestamps(Serilog.Core.ILogEventSink inner) : Serilog.Core.ILogEventSink
+    {
+        public const string Property = "Timestamp";
+
+        public void Emit(LogEvent logEvent)
+        {
+            if (logEvent.Properties.TryGetValue(Property, out var value) && value is ScalarValue { Value: DateTime at })
+            {
+                var stamped = at.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(at, TimeSpan.Zero) : new DateTimeOffset(at.ToUniversalTime());
+                logEvent = new LogEvent(stamped.ToLocalTime(), logEvent.Level, logEvent.Exception, logEvent.MessageTemplate,
+                    logEvent.Properties.Where(p => p.Key != Property).Select(p => new LogEventProperty(p.Key, p.Value)),
+                    logEvent.TraceId ?? default, logEvent.SpanId ?? default);
+            }
+            inner.Emit(logEvent);
+        }
     }
 
     /// <summary>

@@ -35,6 +35,9 @@ public static class PppCommandLine
             "mru", Inv(p.Mtu),
             "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute",
             "idle", "0",
+            // slirp speaks no IPv6CP: without this, Debian's pppd sent IPV6CP Config-Requests on every link for 30 s
+            // after each bring-up and logged "IPV6CP: timeout sending Config-Requests" (guest runs).
+            "noipv6",
         };
         if (p.LcpEchoInterval > 0)
         {

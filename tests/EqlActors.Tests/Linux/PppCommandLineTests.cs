@@ -192,7 +192,7 @@ public sealed class PppCommandLineTests : IDisposable
         Assert.Equal("/usr/sbin/pppd", argv[0]);
         Assert.Equal(
             ["nodetach", "unit", "1", "linkname", "eqlactors-1", "local", "10.0.2.15:10.0.2.2", "mtu", "1400", "mru", "1400",
-             "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute", "idle", "0",
+             "passive", "noauth", "nodeflate", "novj", "novjccomp", "nodefaultroute", "idle", "0", "noipv6",
              "lcp-echo-interval", "1", "lcp-echo-failure", "3", "debug", "pty"],
             argv.Skip(1).SkipLast(1));
         Assert.DoesNotContain("updetach", argv);
