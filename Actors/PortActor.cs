@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace EqlActors.Actors;
 
@@ -15,13 +16,17 @@ namespace EqlActors.Actors;
 /// </summary>
 public abstract class PortActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
-    /// <summary>A message where one waiting is as good as many: a periodic "look again".</summary>
-    protected interface ICoalesced;
+    /// <summary>
+    /// A message where one waiting is as good as many: a periodic "look again". One already queued when the actor ends
+    /// has nothing left to look at: not a dead letter (after daemon-restart each stopped link actor logged its tick).
+    /// </summary>
+    protected interface ICoalesced : IDeadLetterSuppression;
 
-    private sealed record PortCompleted(long Id, object? Result, Exception? Error);
-    private sealed record PortTimedOut(long Id);
-    private sealed record ReadCompleted(long Id, object? Result, Exception? Error);
-    private sealed record ReadTimedOut(long Id);
+    // A read cancelled by the actor's end still completes, and is told to it then: expected, not a dead letter.
+    private sealed record PortCompleted(long Id, object? Result, Exception? Error) : IDeadLetterSuppression;
+    private sealed record PortTimedOut(long Id) : IDeadLetterSuppression;
+    private sealed record ReadCompleted(long Id, object? Result, Exception? Error) : IDeadLetterSuppression;
+    private sealed record ReadTimedOut(long Id) : IDeadLetterSuppression;
 
     private sealed record PendingRead(Action<object?> Completed, Action<Exception> Failed, CancellationTokenSource Cancel, ICancelable Timeout);
 

@@ -15,10 +15,12 @@ namespace EqlActors.Actors;
 /// </summary>
 public sealed class LinkActor : PortActor
 {
-    private sealed record PppExited(PppExit Exit);
-    private sealed record PppOutput(int Pid, string Line);
-    private sealed record PppInterfaceAssigned(int Pid, string Interface);
-    private sealed record InterfaceChanged(LinkChanged Change);
+    // What the chain and the kernel report may reach this actor after it ended (a stopped pppd's exit, its last lines,
+    // an interface event in flight): expected, not lost, so never logged as dead letters.
+    private sealed record PppExited(PppExit Exit) : IDeadLetterSuppression;
+    private sealed record PppOutput(int Pid, string Line) : IDeadLetterSuppression;
+    private sealed record PppInterfaceAssigned(int Pid, string Interface) : IDeadLetterSuppression;
+    private sealed record InterfaceChanged(LinkChanged Change) : IDeadLetterSuppression;
     private sealed record UpTimedOut(int Pid);
     private sealed record ReconcileTick : ICoalesced;
     private sealed record ExitGraceOver(int Pid, string Reason);
@@ -27,28 +29,45 @@ public sealed class LinkActor : PortActor
     // the better reason before blaming the interface.
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The chain's reports, told to the actor until it ends (<see cref="Close"/>); pppd's lines are logged even after:
+    /// a stopped pppd's last words ("Terminating on signal 15") come when the actor that stopped it is gone.
+    /// </summary>
     private sealed class EventsToActor(IActorRef self, ILoggingAdapter log) : IPppEvents
     {
-        public void Exited(PppExit exit) => self.Tell(new PppExited(exit));
-        public void InterfaceAssigned(int link, int pid, string ifname) => self.Tell(new PppInterfaceAssigned(pid, ifname));
+        private volatile bool _closed;
+
+        public void Close() => _closed = true;
+
+        public void Exited(PppExit exit)
+        {
+            if (!_closed) self.Tell(new PppExited(exit));
+        }
+
+        public void InterfaceAssigned(int link, int pid, string ifname)
+        {
+            if (!_closed) self.Tell(new PppInterfaceAssigned(pid, ifname));
+        }
 
         // pppd's own words ("Modem hangup", "LCP terminated by peer") are what an operator reads first. The logging
         // adapter publishes to the event stream, which is safe from the port's reader thread.
         public void Output(int link, int pid, string line)
         {
             log.Info("pppd link {Link} pid {Pid}: {PppdOutput}", link, pid, line);
-            self.Tell(new PppOutput(pid, line));
+            if (!_closed) self.Tell(new PppOutput(pid, line));
         }
     }
 
     private readonly BundleContext _ctx;
     private readonly int _link;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IPppEvents _events;
+    private readonly EventsToActor _events;
     private IDisposable? _subscription;
     private PppProcess? _process;
     private string? _interface;
     private LinkPhase _phase = LinkPhase.Adopting;
+    // The pppd was left by an earlier daemon: its output reaches nobody and its exit status is unknown.
+    private bool _adopted;
     // An interface read is in flight / an event asked for another look meanwhile (CheckInterface).
     private bool _reading;
     private bool _readAgain;
@@ -83,7 +102,11 @@ public sealed class LinkActor : PortActor
         });
     }
 
-    protected override void PostStop() => _subscription?.Dispose();
+    protected override void PostStop()
+    {
+        _events.Close();
+        _subscription?.Dispose();
+    }
 
     /// <summary>
     /// Every link hears every interface's events (another link's ppp, or any before this one has an interface), and
@@ -110,6 +133,7 @@ public sealed class LinkActor : PortActor
         }
         _process = process;
         _interface = process.Interface;
+        _adopted = true;
         _log.Info("Link {Link}: adopted pppd {Pid} on {Interface}", _link, process.Pid, process.Interface ?? "(no interface yet)");
         _ctx.Bundle.Tell(new LinkAdopted(_ctx.Name, _link, process.Pid, process.Interface, Now));
         EnterStarting(process);
@@ -130,6 +154,7 @@ public sealed class LinkActor : PortActor
     private void StartPppd(string? generation)
     {
         _phase = LinkPhase.Starting;
+        _adopted = false;
         _lines.Clear();
         var launch = Launch with { Generation = generation };
         if (generation is not null)
@@ -290,10 +315,19 @@ public sealed class LinkActor : PortActor
         CheckInterface();
     }
 
-    /// <summary>Down or gone: pppd's exit, if it is ending, comes within the grace and gives the real reason.</summary>
+    /// <summary>
+    /// Down or gone: pppd's exit, if it is ending, comes within the grace and gives the real reason. An adopted pppd's
+    /// exit gives none (its status is unknown, its words unread), so its link fails at once: after the main slirp's
+    /// death the adopted pppd linger in ip-down for seconds (docs/benchmarks.md, "A restart after a failure").
+    /// </summary>
     private void AwaitExitOrFail(string reason)
     {
         if (_process is not { } process || Timers.IsTimerActive("exit-grace")) return;
+        if (_adopted)
+        {
+            Fail(Explain(reason, false, FailureClass.InterfaceDown));
+            return;
+        }
         Timers.StartSingleTimer("exit-grace", new ExitGraceOver(process.Pid, reason), ExitGrace);
     }
 
@@ -339,7 +373,7 @@ public sealed class LinkActor : PortActor
     private void Fail(LinkFailure failure)
     {
         var (reason, permanent) = (failure.Reason, failure.Permanent);
-        var keep = _ctx.Config.Remote.ReuseConnection && ConnectionReuse.Keeps(_phase == LinkPhase.Up, failure.Class, permanent);
+        var fate = ConnectionReuse.Decide(_phase == LinkPhase.Up, failure.Class, permanent, _adopted);
         _phase = LinkPhase.Stopping;
         Timers.Cancel("up-timeout");
         Timers.Cancel("exit-grace");
@@ -347,7 +381,7 @@ public sealed class LinkActor : PortActor
         _log.Debug("Link {Link} down: {Reason}", _link, reason);
         var failedAt = Now;
         _ctx.Bundle.Tell(new LinkDown(_ctx.Name, _link, reason, permanent, failedAt) { Class = failure.Class });
-        StopChain(() => AfterStop(keep, () =>
+        StopChain(() => AfterStop(fate, () =>
         {
             if (!permanent)
             {
@@ -369,16 +403,42 @@ public sealed class LinkActor : PortActor
         }));
     }
 
-    /// <summary>After a failed attempt's chain is gone: its ssh master stays for the next attempt only when <paramref name="keep"/>.</summary>
-    private void AfterStop(bool keep, Action then)
+    /// <summary>After a failed attempt's chain is gone: its ssh master stays for the next attempt or is ended (<see cref="ConnectionReuse"/>).</summary>
+    private void AfterStop(ConnectionFate fate, Action then)
     {
-        if (keep || !_ctx.Config.Remote.ReuseConnection)
+        if (!_ctx.Config.Remote.ReuseConnection)
         {
-            if (keep) _log.Debug("Link {Link}: keeping its ssh connection for the next attempt", _link);
             then();
             return;
         }
-        EndConnection(then);
+        switch (fate)
+        {
+            case ConnectionFate.Keep:
+                _log.Debug("Link {Link}: keeping its ssh connection for the next attempt", _link);
+                then();
+                return;
+            case ConnectionFate.KeepIfItAnswers:
+                // Bounded twice: the check kills ssh after its timeout, the effect's own limit covers a stuck port.
+                RunPort(ct => _ctx.Ports.Ppp.ConnectionAnswersAsync(Launch, ConnectionReuse.CheckTimeout, ct), answers =>
+                {
+                    if (answers)
+                    {
+                        _log.Info("Link {Link}: its ssh connection answers: kept for the next attempt", _link);
+                        then();
+                        return;
+                    }
+                    _log.Info("Link {Link}: its ssh connection does not answer (gone or frozen): the next attempt connects afresh", _link);
+                    EndConnection(then);
+                }, ex =>
+                {
+                    _log.Info("Link {Link}: checking its ssh connection failed ({Reason}): the next attempt connects afresh", _link, ex.Message);
+                    EndConnection(then);
+                }, ConnectionReuse.CheckTimeout + TimeSpan.FromSeconds(5));
+                return;
+            default:
+                EndConnection(then);
+                return;
+        }
     }
 
     /// <summary>Ends the link's kept ssh connection (a no-op when there is none), then goes on whatever the outcome.</summary>

@@ -42,4 +42,11 @@ public interface IPppProcesses
     /// the next attempt reuses it), if there is one; completes when it is gone. A no-op when there is none.
     /// </summary>
     Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default);
+
+    /// <summary>
+    /// Whether the link's kept ssh connection is there and its master answers on its control socket within
+    /// <paramref name="timeout"/> (the alive check of OpenSSH's <c>ssh -O check</c>): false when there is none, it is dead, or it is
+    /// frozen. It proves the master alive and responsive, not its path to host_B.
+    /// </summary>
+    Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default);
 }

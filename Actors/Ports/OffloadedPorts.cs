@@ -29,6 +29,7 @@ public static class OffloadedPorts
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => t.Run(() => inner.AdoptAsync(launch, events, ct));
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => t.Run(() => inner.StopAsync(process, grace, ct));
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => t.Run(() => inner.EndConnectionAsync(launch, ct));
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => t.Run(() => inner.ConnectionAnswersAsync(launch, timeout, ct));
     }
 
     private sealed class Links(INetworkLinks inner, PortThreads t) : INetworkLinks, IDisposable

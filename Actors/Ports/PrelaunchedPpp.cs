@@ -107,6 +107,9 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
         // The clean start's end of a stale master: done before the prelaunch, and the master now is the prelaunched chain's.
         IsPending(launch.Link) ? Task.CompletedTask : inner.EndConnectionAsync(launch, ct);
 
+    public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) =>
+        inner.ConnectionAnswersAsync(launch, timeout, ct);
+
     /// <summary>
     /// Ends every prelaunched chain that no link actor took over (the daemon stopped first), with its ssh master;
     /// returns their links. Their buffered events go nowhere.

@@ -254,6 +254,21 @@ public sealed partial class SimulatedSystem
         get { lock (_gate) return _connectionEndRequests; }
     }
 
+    /// <summary>How many times the product asked whether a link's kept ssh connection answers.</summary>
+    public int ConnectionChecks
+    {
+        get { lock (_gate) return _connectionChecks; }
+    }
+
+    /// <summary>
+    /// The link's kept ssh master stops (SIGSTOP): it answers no check, and a session opened over it never comes up,
+    /// until the master is ended. Returns false when the link keeps no connection.
+    /// </summary>
+    public bool FreezeConnection(int link)
+    {
+        lock (_gate) return _keptConnections.Contains(link) && _frozenConnections.Add(link);
+    }
+
     public LinkState Interface(string name)
     {
         lock (_gate) return StateOf(name);

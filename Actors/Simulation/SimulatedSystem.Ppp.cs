@@ -44,6 +44,9 @@ public sealed partial class SimulatedSystem
     // Links whose ssh master outlives its session (remote.reuseConnection): formed once an attempt authenticated.
     private readonly HashSet<int> _keptConnections = [];
     private int _connectionEndRequests;
+    private int _connectionChecks;
+    // Kept masters that are stopped: no check answered, no session over them comes up.
+    private readonly HashSet<int> _frozenConnections = [];
 
     private IEnumerable<SimChain> LiveChains => _chains.Values.Where(c => c.PppdAlive);
 
@@ -182,7 +185,8 @@ public sealed partial class SimulatedSystem
             sim._starts.Add(new SimPppStart(launch.Link, chain.PppdPid, sim.Now) { ReusedConnection = reused });
             // A session over a kept connection skips the hops' key exchanges: the jump hosts cost nothing then.
             var delay = sim.Between(sim._options.LinkUpMin, sim._options.LinkUpMax) + (reused ? TimeSpan.Zero : sim._options.PerJumpHost * launch.Config.Remote.JumpHosts.Length);
-            sim.After(delay, () => sim.Attach(chain));
+            // The mux client of a frozen master waits for it for ever: the chain never attaches.
+            if (!(reused && sim._frozenConnections.Contains(launch.Link))) sim.After(delay, () => sim.Attach(chain));
             return new PppProcess(launch.Link, chain.PppdPid, null);
         }, sim._gate);
 
@@ -210,6 +214,13 @@ public sealed partial class SimulatedSystem
         {
             sim._connectionEndRequests++;
             sim._keptConnections.Remove(launch.Link);
+            sim._frozenConnections.Remove(launch.Link);
+        }, sim._gate);
+
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => Done(() =>
+        {
+            sim._connectionChecks++;
+            return sim._keptConnections.Contains(launch.Link) && !sim._frozenConnections.Contains(launch.Link);
         }, sim._gate);
 
         private void Stop(PppProcess process)

@@ -108,7 +108,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         await exited.ConfigureAwait(false);
         var process = tracked.Process!;
         var code = process.ExitCode;
-        await EndLeftoversAsync(tracked).ConfigureAwait(false);
+        // A stop in progress ends the rest of the chain itself: the same /proc scans twice would compete for the CPU
+        // that the next attempt needs (three links stop at once after the main slirp died).
+        if (!tracked.Stopping) await EndLeftoversAsync(tracked).ConfigureAwait(false);
         // With the chain gone the pipes close: wait (bounded) for the last output lines before reporting the exit.
         using (var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
         {
@@ -175,10 +177,12 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
             return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
         }
-        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch) };
+        // Its end is seen by the watcher (pidfd): a stop waits for that event instead of scanning /proc meanwhile.
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch), Exit = ended.Task };
         _tracked[pid] = tracked;
         if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
-        var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
+        var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime, ended)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
         thread.Start();
         return Task.FromResult<PppProcess?>(new PppProcess(launch.Link, pid, ifname));
     }
@@ -197,6 +201,14 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         await SshMasters.EndAsync(path, MasterGrace, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The alive check of <c>ssh -O check</c> on the link's master (<see cref="SshMasters.AliveAsync"/>) within
+    /// <paramref name="timeout"/>: a stopped master accepts the connection on its socket but never answers, so the
+    /// timeout is what tells it apart. No socket, no master: false at once.
+    /// </summary>
+    public async Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) =>
+        await SshMasters.AliveAsync(PppCommandLine.ControlPath(launch.Config, launch.Link), timeout, ct).ConfigureAwait(false) is not null;
+
     /// <summary>A master ends at once on SIGTERM (it only closes its connection); past this it is killed.</summary>
     public static readonly TimeSpan MasterGrace = TimeSpan.FromSeconds(2);
 
@@ -214,20 +226,21 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         return false;
     }
 
-    private void WatchAdopted(Tracked tracked, ulong startTime)
+    private void WatchAdopted(Tracked tracked, ulong startTime, TaskCompletionSource ended)
     {
         try
         {
-            WatchAdoptedCore(tracked, startTime);
+            WatchAdoptedCore(tracked, startTime, ended);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            ended.TrySetResult();
             // A dedicated thread must never take the service down; report the chain as lost instead.
             tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1, $"watching the adopted pppd failed: {e.Message}", FailureKind.Transient));
         }
     }
 
-    private void WatchAdoptedCore(Tracked tracked, ulong startTime)
+    private void WatchAdoptedCore(Tracked tracked, ulong startTime, TaskCompletionSource ended)
     {
         var pidfd = (int)Native.syscall(Native.SYS_pidfd_open, tracked.Pid, 0);
         try
@@ -252,6 +265,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             if (pidfd >= 0) Native.close(pidfd);
         }
         if (_disposed.IsCancellationRequested) return;
+        ended.TrySetResult();
         ReapOrphans(tracked);
         _tracked.TryRemove(tracked.Pid, out _);
         tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
@@ -261,18 +275,26 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     public async Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default)
     {
         var pid = process.Pid;
+        var clock = Stopwatch.StartNew();
         _tracked.TryGetValue(pid, out var tracked);
+        if (tracked is not null) tracked.Stopping = true;
         var leadsGroup = Native.getpgid(pid) == pid;
-        if (tracked is not null) Spare(tracked);
+        // One /proc scan before the SIGTERM, for both what to spare and whom to signal: each scan costs tenths of a
+        // second of the guest's CPU while the three links stop at once (docs/benchmarks.md, "A restart after a failure").
+        var all = ProcessTree.All();
+        var chain = ProcessTree.Chain(pid, all);
+        if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
         if (tracked?.Spared is { Count: > 0 } spared && spared.Values.Any(g => g == pid)) leadsGroup = false;
 
-        Signal(pid, leadsGroup, Native.SIGTERM, tracked);
+        Signal(pid, leadsGroup, Native.SIGTERM, tracked, chain);
+        var signalled = clock.Elapsed;
         var deadline = DateTime.UtcNow + grace;
         // pppd is our child: its exit is an event, so no /proc scan runs while it ends (a pppd in ip-down takes a
         // moment); the scans below only look for what may outlive it.
         if (tracked?.Exit is { } ending && !ending.IsCompleted)
             await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
+        var exited = clock.Elapsed;
         var poll = MinStopPoll;
         while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked).Count > 0)
         {
@@ -293,7 +315,11 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
         if (tracked is not null) ReapOrphans(tracked);
+        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (SIGTERM sent after {SignalMs} ms, pppd gone after {ExitMs} ms)",
+            process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds);
     }
+
+    private static readonly Serilog.ILogger StopLog = Serilog.Log.ForContext<LinuxPppProcesses>();
 
     /// <summary>
     /// Each look for the chain's live members reads every process's stat in /proc: tens of milliseconds of CPU in the
@@ -325,19 +351,19 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// The link's kept ssh connection is no part of the attempt being stopped: its master and the master's ProxyCommand
     /// (a member of the chain by parent link; <see cref="SshMasters"/>) are left running. Looked for once per stop.
     /// </summary>
-    private static void Spare(Tracked tracked)
+    private static void Spare(Tracked tracked, IReadOnlyList<ProcStat>? chain = null, IReadOnlyList<ProcStat>? all = null)
     {
         if (tracked.ControlPath is null) return;
-        var chain = ProcessTree.Chain(tracked.Pid);
-        var spared = SshMasters.Spared(tracked.ControlPath, chain);
+        chain ??= ProcessTree.Chain(tracked.Pid);
+        var spared = SshMasters.Spared(tracked.ControlPath, chain, all);
         foreach (var m in chain) if (spared.Contains(m.Pid)) tracked.Spared[m.Pid] = m.ProcessGroup;
     }
 
     /// <summary>SIGTERM/SIGKILL to the process group and to every member found by session or parent links.</summary>
-    private static void Signal(int pid, bool leadsGroup, int sig, Tracked? tracked)
+    private static void Signal(int pid, bool leadsGroup, int sig, Tracked? tracked, IReadOnlyList<ProcStat>? chain = null)
     {
         if (leadsGroup) Native.kill(-pid, sig);
-        foreach (var m in ProcessTree.Chain(pid))
+        foreach (var m in chain ?? ProcessTree.Chain(pid))
         {
             if (m.IsZombie || tracked?.Spared.ContainsKey(m.Pid) == true) continue;
             tracked?.Members.TryAdd(m.Pid, m.StartTime);
@@ -386,6 +412,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     private sealed record Tracked(int Link, int Pid, Process? Process)
     {
         public Task? Exit { get; init; }
+        /// <summary>A stop was asked for: it ends the rest of the chain, not the exit's own clean-up.</summary>
+        public volatile bool Stopping;
         public volatile IPppEvents Events = null!;
         public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();

@@ -17,6 +17,7 @@ internal static class Native
     public const int SIGTERM = 15;
     public const int SIGKILL = 9;
     public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
     public const int WNOHANG = 1;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const int PR_SET_THP_DISABLE = 41;

@@ -6,6 +6,9 @@ namespace EqlActors.Host.Linux;
 public sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessGroup, int Session, ulong StartTime)
 {
     public bool IsZombie => State is 'Z' or 'X';
+
+    /// <summary>The command name (stat's second field, at most 15 bytes): free with the line, unlike a read of cmdline.</summary>
+    public string Comm { get; init; } = "";
 }
 
 /// <summary>Reads <c>/proc</c>. All methods tolerate processes vanishing while they look.</summary>
@@ -31,7 +34,11 @@ public static class ProcessTree
         var pid = int.Parse(line.AsSpan(0, line.IndexOf(' ')), CultureInfo.InvariantCulture);
         var f = line[(close + 2)..].Split(' ');
         // f[0]=state f[1]=ppid f[2]=pgrp f[3]=session ... f[19]=starttime (field 22 of stat)
-        return new ProcStat(pid, f[0][0], Int(f[1]), Int(f[2]), Int(f[3]), ulong.Parse(f[19], CultureInfo.InvariantCulture));
+        var open = line.IndexOf('(');
+        return new ProcStat(pid, f[0][0], Int(f[1]), Int(f[2]), Int(f[3]), ulong.Parse(f[19], CultureInfo.InvariantCulture))
+        {
+            Comm = open >= 0 && open < close ? line[(open + 1)..close] : "",
+        };
     }
 
     public static IReadOnlyList<ProcStat> All(string proc = "/proc")
@@ -63,9 +70,11 @@ public static class ProcessTree
     /// Every live process of a chain: the leader, its process group, its session and every descendant by
     /// parent links (pppd's pty child may start a session of its own).
     /// </summary>
-    public static IReadOnlyList<ProcStat> Chain(int leader, string proc = "/proc")
+    public static IReadOnlyList<ProcStat> Chain(int leader, string proc = "/proc") => Chain(leader, All(proc));
+
+    /// <summary>The chain of <paramref name="leader"/> within one snapshot of every process (one /proc scan for several uses).</summary>
+    public static IReadOnlyList<ProcStat> Chain(int leader, IReadOnlyList<ProcStat> all)
     {
-        var all = ProcessTree.All(proc);
         var members = new Dictionary<int, ProcStat>();
         foreach (var p in all)
         {

@@ -23,8 +23,9 @@ public static class SshMasters
     public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null)
     {
         var title = Title(controlPath);
-        // A master leads its own session (daemon()): only session leaders' command lines are read, a few of all.
-        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
+        // A master is an ssh that leads its own session (daemon()): only those few command lines are read. Reading every
+        // session leader's (pppd, sshd sessions, shells) cost the guest a visible part of each chain's stop, under load.
+        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && p.Comm == "ssh" && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
     }
 
     /// <summary>
@@ -40,7 +41,7 @@ public static class SshMasters
         foreach (var c in candidates)
         {
             if (c.Pid == master.Pid || c.IsZombie) continue;
-            if (c.Pid == Environment.ProcessId || Comm(c.Pid) != "ssh") continue;
+            if (c.Pid == Environment.ProcessId || c.Comm != "ssh") continue;
             // The master writes what the proxy reads and reads what it writes: the other ends, not copies of the same
             // ends (a mux client whose stdin and stdout are pipes passed those very ends to the master). ssh -W keeps
             // them on descriptors of its own, not necessarily 0 and 1.
@@ -52,10 +53,10 @@ public static class SshMasters
     }
 
     /// <summary>Members of a pppd chain that belong to the link's master and must outlive the chain's stop.</summary>
-    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain)
+    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain, IReadOnlyList<ProcStat>? all = null)
     {
         if (controlPath is null || chain.Count == 0) return new HashSet<int>();
-        var all = ProcessTree.All();
+        all ??= ProcessTree.All();
         var spared = new HashSet<int>();
         foreach (var master in Find(controlPath, all))
             foreach (var m in Family(master, chain, all)) spared.Add(m.Pid);
@@ -118,11 +119,68 @@ public static class SshMasters
     private static List<int> Alive(Dictionary<int, ulong> family) =>
         family.Where(f => ProcessTree.Stat(f.Key) is { IsZombie: false } s && s.StartTime == f.Value).Select(f => f.Key).ToList();
 
-    private static string? Comm(int pid)
+    // OpenSSH's PROTOCOL.mux, version 4: each message a uint32 length then its body, big-endian words.
+    private const uint MuxHello = 0x00000001;
+    private const uint MuxAliveCheck = 0x10000004;
+    private const uint MuxAlive = 0x80000005;
+    private const uint MuxVersion = 4;
+
+    /// <summary>
+    /// The alive check of <c>ssh -O check</c>, spoken here on the master's control socket (PROTOCOL.mux: hello both
+    /// ways, then MUX_C_ALIVE_CHECK, answered MUX_S_ALIVE with the master's pid) instead of starting ssh: in the guest a
+    /// fork and exec of ssh cost 2-3 s, three links at once under load, on the restart's critical path. The master
+    /// answers by itself, without a word to host_B. A stopped master accepts the connection (the kernel's backlog) but
+    /// never answers: the timeout says so. Returns the master's pid, or null when nothing answers in time.
+    /// </summary>
+    public static async Task<int?> AliveAsync(string controlPath, TimeSpan timeout, CancellationToken ct = default)
     {
-        try { return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/comm").TrimEnd('\n'); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(controlPath), limit.Token).ConfigureAwait(false);
+            await SendAsync(socket, [MuxHello, MuxVersion], limit.Token).ConfigureAwait(false);
+            if (await ReceiveAsync(socket, limit.Token).ConfigureAwait(false) is not [MuxHello, MuxVersion, ..]) return null;
+            var request = (uint)Random.Shared.Next();
+            await SendAsync(socket, [MuxAliveCheck, request], limit.Token).ConfigureAwait(false);
+            return await ReceiveAsync(socket, limit.Token).ConfigureAwait(false) is [MuxAlive, var id, var pid, ..] && id == request ? (int)pid : null;
+        }
+        catch (System.Net.Sockets.SocketException) { return null; } // no socket, nobody listening, connection reset
+        catch (EndOfStreamException) { return null; }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return null; } // frozen: no answer in time
+    }
+
+    private static async Task SendAsync(System.Net.Sockets.Socket socket, uint[] words, CancellationToken ct)
+    {
+        var message = new byte[4 + 4 * words.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(message, (uint)(4 * words.Length));
+        for (var i = 0; i < words.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(4 + 4 * i), words[i]);
+        await socket.SendAsync(message, System.Net.Sockets.SocketFlags.None, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>One message's leading words (an extension's strings after them are skipped).</summary>
+    private static async Task<uint[]> ReceiveAsync(System.Net.Sockets.Socket socket, CancellationToken ct)
+    {
+        var header = await ReceiveExactlyAsync(socket, 4, ct).ConfigureAwait(false);
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header);
+        if (length is < 4 or > 256 * 1024) throw new EndOfStreamException($"a mux message of {length} bytes");
+        var body = await ReceiveExactlyAsync(socket, (int)length, ct).ConfigureAwait(false);
+        var words = new uint[Math.Min(body.Length / 4, 3)];
+        for (var i = 0; i < words.Length; i++) words[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(4 * i));
+        return words;
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(System.Net.Sockets.Socket socket, int count, CancellationToken ct)
+    {
+        var buffer = new byte[count];
+        for (var done = 0; done < count;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(done), System.Net.Sockets.SocketFlags.None, ct).ConfigureAwait(false);
+            if (n == 0) throw new EndOfStreamException("the master closed the control connection");
+            done += n;
+        }
+        return buffer;
     }
 
     private const int ReadOnly = 0;

@@ -387,6 +387,133 @@ public class LinkActorTests : BundleSpec
         Assert.False(Assert.Single(Sim.PppStarts).ReusedConnection);
     }
 
+    [Theory]
+    [InlineData(true, FailureClass.Hangup, false, false, ConnectionFate.Keep)]
+    [InlineData(true, FailureClass.Signal, false, false, ConnectionFate.Keep)]
+    [InlineData(true, FailureClass.PppdExit, false, false, ConnectionFate.Keep)]
+    [InlineData(true, FailureClass.InterfaceDown, false, false, ConnectionFate.KeepIfItAnswers)]
+    [InlineData(true, FailureClass.InterfaceDown, false, true, ConnectionFate.KeepIfItAnswers)]
+    [InlineData(true, FailureClass.PppdExit, false, true, ConnectionFate.KeepIfItAnswers)] // an adopted pppd's exit status is unknown
+    [InlineData(true, FailureClass.LcpEchoTimeout, false, false, ConnectionFate.End)]
+    [InlineData(true, FailureClass.LcpEchoTimeout, false, true, ConnectionFate.End)]
+    [InlineData(true, FailureClass.HealthProbe, false, false, ConnectionFate.End)]
+    [InlineData(true, FailureClass.ConnectionLost, false, false, ConnectionFate.End)]
+    [InlineData(false, FailureClass.Hangup, false, false, ConnectionFate.End)]
+    [InlineData(false, FailureClass.InterfaceDown, false, false, ConnectionFate.End)]
+    [InlineData(true, FailureClass.Hangup, true, false, ConnectionFate.End)]
+    public void The_fate_of_the_connection_follows_what_the_failure_says_about_the_path(bool wasUp, string cls, bool permanent, bool adopted, ConnectionFate fate) =>
+        Assert.Equal(fate, ConnectionReuse.Decide(wasUp, cls, permanent, adopted));
+
+    [Fact]
+    public void An_interface_set_down_under_a_running_pppd_keeps_the_connection_when_its_master_answers()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(FailureClass.InterfaceDown, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+        Assert.Contains(0, Sim.KeptConnections);
+        Assert.IsType<LinkAttemptFailed>(Assert.Single(Drain(_parent).OfType<LinkAttemptFailed>()));
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void An_interface_down_with_a_frozen_master_ends_the_connection_so_the_next_attempt_connects_afresh()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Assert.True(Sim.FreezeConnection(0));
+
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(FailureClass.InterfaceDown, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void An_adopted_link_whose_interface_went_down_fails_at_once_and_keeps_a_master_that_answers()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        var pppd = Assert.Single(LocalChain(), p => p.Kind == SimProcessKind.Pppd).Pid;
+        Readopt();
+
+        Assert.True(Sim.TakeLinkDown(0));
+        // Not the exit grace (1 s): an adopted pppd's exit would say nothing more.
+        AdvanceUntil(() => Drain(_bundle).OfType<LinkDown>().Any(d => d.Class == FailureClass.InterfaceDown), TimeSpan.FromMilliseconds(500), "the adopted link down");
+        Advance(TimeSpan.FromSeconds(1));
+
+        Assert.DoesNotContain(LocalChain(), p => p.Pid == pppd);
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+        Assert.Contains(0, Sim.KeptConnections);
+    }
+
+    [Fact]
+    public void An_adopted_pppd_s_exit_keeps_the_connection_only_when_its_master_answers()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Readopt();
+        Assert.True(Sim.FreezeConnection(0));
+
+        Sim.InjectPppdExit(0, PppExitCodes.Signal);
+        Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Single(Drain(_bundle).OfType<LinkDown>());
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
+    }
+
+    [Fact]
+    public void What_the_stopped_chain_reports_after_the_link_actor_ended_is_no_dead_letter()
+    {
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        var dead = CreateTestProbe();
+        Sys.EventStream.Subscribe(dead.Ref, typeof(Akka.Event.DeadLetter));
+
+        // pppd keeps running: the link's stop ends it, and its last line and its exit come as the actor ends.
+        Assert.True(Sim.TakeLinkDown(0));
+        AdvanceUntil(() => Drain(_parent).OfType<ProbeParent.ChildTerminated>().Any(), TimeSpan.FromSeconds(10), "the link actor to end");
+        Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Empty(Drain(dead).OfType<Akka.Event.DeadLetter>().Select(d => d.Message.GetType().Name));
+        Assert.Empty(LocalChain());
+    }
+
+    /// <summary>The link actor ends without a stop (a daemon killed): a new one adopts the chain left running.</summary>
+    private void Readopt()
+    {
+        var gone = CreateTestProbe();
+        gone.Watch(_host);
+        Sys.Stop(_host);
+        gone.ExpectTerminated(_host);
+        _bundle = CreateTestProbe();
+        _parent = CreateTestProbe();
+        var ctx = new BundleContext("bundle", Config, Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
+        _host = Root.CreateChild(Props.Create(() => new ProbeParent(LinkActor.Props(ctx, 0), "pppd", _parent.Ref)).WithDispatcher(SimulationHosting.Dispatcher), "host-2");
+        var seen = new List<object>();
+        AdvanceUntil(() =>
+        {
+            seen.AddRange(Drain(_bundle));
+            return seen.OfType<LinkUp>().Any();
+        }, TimeSpan.FromSeconds(10), "the adopted link up");
+        Assert.Single(seen.OfType<LinkAdopted>());
+        Assert.Empty(seen.OfType<LinkStarting>());
+    }
+
     [Fact]
     public void With_reuse_off_a_failure_never_asks_to_end_a_connection_and_none_is_kept()
     {

@@ -178,6 +178,7 @@ public class PrelaunchTests : BundleSpec
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => inner.StopAsync(process, grace, ct);
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) =>
             running.ContainsKey(launch.Link) ? Task.CompletedTask : inner.EndConnectionAsync(launch, ct);
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => inner.ConnectionAnswersAsync(launch, timeout, ct);
     }
 
     /// <summary>The first start of <c>link</c> throws; records every clean start's generation.</summary>
@@ -201,5 +202,6 @@ public class PrelaunchTests : BundleSpec
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => inner.AdoptAsync(launch, events, ct);
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => inner.StopAsync(process, grace, ct);
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => inner.EndConnectionAsync(launch, ct);
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => inner.ConnectionAnswersAsync(launch, timeout, ct);
     }
 }

@@ -226,5 +226,11 @@ public class PrelaunchedPppTests
             lock (Calls) Calls.Add($"end {launch.Link}");
             return Task.CompletedTask;
         }
+
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default)
+        {
+            lock (Calls) Calls.Add($"check {launch.Link}");
+            return Task.FromResult(true);
+        }
     }
 }

@@ -158,6 +158,7 @@ public class StartOrderTests : BundleSpec
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => inner.AdoptAsync(launch, events, ct);
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => inner.StopAsync(process, grace, ct);
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => inner.EndConnectionAsync(launch, ct);
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => inner.ConnectionAnswersAsync(launch, timeout, ct);
     }
 
     private sealed class RecordedPpp(IPppProcesses inner, List<string> calls) : IPppProcesses
@@ -172,6 +173,7 @@ public class StartOrderTests : BundleSpec
         public Task<PppProcess?> AdoptAsync(PppLaunch launch, IPppEvents events, CancellationToken ct = default) => inner.AdoptAsync(launch, events, ct);
         public Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default) => inner.StopAsync(process, grace, ct);
         public Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default) => inner.EndConnectionAsync(launch, ct);
+        public Task<bool> ConnectionAnswersAsync(PppLaunch launch, TimeSpan timeout, CancellationToken ct = default) => inner.ConnectionAnswersAsync(launch, timeout, ct);
     }
 
     private sealed class RecordedEql(IEqlDriver inner, List<string> calls) : IEqlDriver

@@ -64,6 +64,19 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             var firstSlirp = Sessions(pids)[0];
             await Wait.UntilAsync(() => !Alive(firstSlirp), TimeSpan.FromSeconds(30), "host_B's session to end");
             Assert.True(Alive(master.Pid) && Alive(proxy.Pid), "the stop spared the master and its ProxyCommand");
+            Assert.True(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "the kept master answers the mux alive check");
+            Assert.Equal(master.Pid, await SshMasters.AliveAsync(path, TimeSpan.FromSeconds(20))); // MUX_S_ALIVE names it
+            // Stopped, the master still accepts on its socket but never answers: the check's timeout says so.
+            Native.kill(master.Pid, Native.SIGSTOP);
+            try
+            {
+                Assert.False(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(1)), "a stopped master does not answer");
+            }
+            finally
+            {
+                Native.kill(master.Pid, Native.SIGCONT);
+            }
+            Assert.True(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "the master answers again once continued");
 
             var second = await ppp.StartAsync(launch, new RecordingPppEvents());
             await Wait.UntilAsync(() => Sessions(pids).Count == 2, TimeSpan.FromSeconds(60), "the second session");
@@ -77,6 +90,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             Assert.Empty(SshMasters.Find(path));
             Assert.False(Alive(master.Pid) || Alive(proxy.Pid), "the master and its ProxyCommand ended");
             Assert.False(Path.Exists(path), "the master's socket is gone");
+            Assert.False(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "no master, no answer");
             await Wait.UntilAsync(() => !Alive(Sessions(pids)[1]), TimeSpan.FromSeconds(30), "host_B's last session to end");
         }
         finally
