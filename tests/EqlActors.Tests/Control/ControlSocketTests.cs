@@ -188,6 +188,9 @@ public sealed class ControlSocketTests
         using (var dup = h.StartRun(second))
         {
             Assert.True(dup.WaitForExit(TimeSpan.FromSeconds(60)), "the second daemon did not give up");
+            // The timed wait returns at the exit, before the redirected output is read to its end (it failed once
+            // with the output still empty); only the untimed wait drains it.
+            dup.WaitForExit();
             Assert.Equal(1, dup.ExitCode);
             Assert.Contains("already", second.ToString());
         }
