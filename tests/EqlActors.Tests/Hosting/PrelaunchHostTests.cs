@@ -22,14 +22,7 @@ namespace EqlActors.Tests.Hosting;
 public sealed class PrelaunchHostTests : IDisposable
 {
     // pppd's pidfile with the interface, "Using interface", then it waits; SIGTERM ends it (and its sleep, by group).
-    private const string StandIn = """
-        #!/bin/sh
-        rundir=; linkname=; prev=
-        for a in "$@"; do
-          case "$a" in standin-rundir=*) rundir=${a#standin-rundir=} ;; esac
-          [ "$prev" = linkname ] && linkname=$a
-          prev=$a
-        done
+    private const string StandIn = StandInPppd.ReadArgs + """
         trap 'exit 5' TERM
         printf '%s\nppp-%s\n' $$ "$linkname" > "$rundir/ppp-$linkname.pid"
         echo "Using interface ppp-$linkname"

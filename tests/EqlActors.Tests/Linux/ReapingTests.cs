@@ -14,14 +14,7 @@ namespace EqlActors.Tests.Linux;
 /// </summary>
 internal static class IpDownStandIn
 {
-    public const string Script = """
-        #!/bin/sh
-        rundir=; linkname=; prev=
-        for a in "$@"; do
-          case "$a" in standin-rundir=*) rundir=${a#standin-rundir=} ;; esac
-          [ "$prev" = linkname ] && linkname=$a
-          prev=$a
-        done
+    public const string Script = StandInPppd.ReadArgs + """
         ip_down() {
           setsid sh -c 'echo $$ > "$0/ip-down.pid"; while [ ! -e "$0/release" ]; do sleep 0.05; done' "$rundir" </dev/null >/dev/null 2>&1 &
           while [ ! -s "$rundir/ip-down.pid" ]; do sleep 0.01; done
