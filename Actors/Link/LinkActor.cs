@@ -418,7 +418,7 @@ public sealed class LinkActor : PortActor
                 then();
                 return;
             case ConnectionFate.KeepIfItAnswers:
-                // Bounded twice: the check kills ssh after its timeout, the effect's own limit covers a stuck port.
+                // Bounded twice: the check gives up after its own timeout, the effect's limit covers a stuck port.
                 RunPort(ct => _ctx.Ports.Ppp.ConnectionAnswersAsync(Launch, ConnectionReuse.CheckTimeout, ct), answers =>
                 {
                     if (answers)
