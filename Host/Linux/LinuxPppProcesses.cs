@@ -20,6 +20,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     private readonly ConcurrentDictionary<int, Tracked> _tracked = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly IDisposable? _owner;
+    private readonly bool _subreaper;
 
     /// <param name="runDirectory">Where pppd writes <c>ppp-LINKNAME.pid</c> (pppd's own choice is /var/run; tests point it elsewhere).</param>
     /// <param name="setsidPath">util-linux <c>setsid</c>: puts pppd in a session of its own without a shell.</param>
@@ -37,7 +38,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         _pollInterval = pollInterval ?? TimeSpan.FromMilliseconds(500);
         if (becomeSubreaper)
         {
-            Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+            _subreaper = Native.prctl(Native.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
             // Adopted orphans end up as zombies of this process at any time, not only while a chain is stopped.
             _owner = ChildReaper.Shared.AddOwner(OwnerOf);
         }
@@ -110,7 +111,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         var code = process.ExitCode;
         // A stop in progress ends the rest of the chain itself: the same /proc scans twice would compete for the CPU
         // that the next attempt needs (three links stop at once after the main slirp died).
-        if (!tracked.Stopping) await EndLeftoversAsync(tracked).ConfigureAwait(false);
+        if (!tracked.Stopping) await EndLeftoversAsync(tracked, Snapshot(tracked)).ConfigureAwait(false);
         // With the chain gone the pipes close: wait (bounded) for the last output lines before reporting the exit.
         using (var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
         {
@@ -266,7 +267,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         if (_disposed.IsCancellationRequested) return;
         ended.TrySetResult();
-        ReapOrphans(tracked);
+        ReapOrphans(tracked, ProcessTree.All());
         _tracked.TryRemove(tracked.Pid, out _);
         tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
             "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
@@ -279,9 +280,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         _tracked.TryGetValue(pid, out var tracked);
         if (tracked is not null) tracked.Stopping = true;
         var leadsGroup = Native.getpgid(pid) == pid;
-        // One /proc scan before the SIGTERM, for both what to spare and whom to signal: each scan costs tenths of a
-        // second of the guest's CPU while the three links stop at once (docs/benchmarks.md, "A restart after a failure").
-        var all = ProcessTree.All();
+        // One look at the processes before the SIGTERM, for both what to spare and whom to signal: it runs while the
+        // three links stop at once after the main slirp died, on the CPU their new chains need.
+        var all = Snapshot(tracked);
         var chain = ProcessTree.Chain(pid, all);
         if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
@@ -290,8 +291,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         Signal(pid, leadsGroup, Native.SIGTERM, tracked, chain);
         var signalled = clock.Elapsed;
         var deadline = DateTime.UtcNow + grace;
-        // pppd is our child: its exit is an event, so no /proc scan runs while it ends (a pppd in ip-down takes a
-        // moment); the scans below only look for what may outlive it.
+        // pppd is our child: its exit is an event, so no look at the processes runs while it ends (a pppd in ip-down
+        // takes a moment); the looks below only find what may outlive it.
+        var alreadyGone = tracked?.Exit is { IsCompleted: true };
         if (tracked?.Exit is { } ending && !ending.IsCompleted)
             await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
         var exited = clock.Elapsed;
@@ -314,15 +316,26 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             }
         }
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
-        if (tracked is not null) ReapOrphans(tracked);
-        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (SIGTERM sent after {SignalMs} ms, pppd gone after {ExitMs} ms)",
-            process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds);
+        if (tracked is not null) ReapOrphans(tracked, Snapshot(tracked));
+        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (SIGTERM sent after {SignalMs} ms, {Looked} processes looked at; pppd {Gone} after {ExitMs} ms)",
+            process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)signalled.TotalMilliseconds, all.Count,
+            alreadyGone ? "had exited by itself, seen" : "gone", (int)exited.TotalMilliseconds);
     }
 
     private static readonly Serilog.ILogger StopLog = Serilog.Log.ForContext<LinuxPppProcesses>();
 
     /// <summary>
-    /// Each look for the chain's live members reads every process's stat in /proc: tens of milliseconds of CPU in the
+    /// The processes a chain of <paramref name="tracked"/> can hold, read once. A chain this instance started has pppd as
+    /// its child, and as a child subreaper it inherits the chain's orphans and the links' ssh masters: everything is
+    /// below this process, so only those processes are read (<see cref="ProcessTree.Descendants"/>), not all of /proc
+    /// (in the guest a few dozen against a few hundred, each read costing the CPU the new chains need). An adopted pppd,
+    /// or an instance that is no subreaper, may have members elsewhere: every process then.
+    /// </summary>
+    private IReadOnlyList<ProcStat> Snapshot(Tracked? tracked) =>
+        _subreaper && tracked?.Process is not null ? ProcessTree.Descendants(Environment.ProcessId) : ProcessTree.All();
+
+    /// <summary>
+    /// Each look for the chain's live members reads the processes' stat: tens of milliseconds of CPU in the
     /// guest. A chain usually ends within the first few looks after SIGTERM; one that takes longer (pppd finishing
     /// ip-down) is looked at less and less often, so that three links stopping at once after the main slirp died do
     /// not spend the CPU their new chains need.
@@ -336,34 +349,34 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// pppd is gone by itself: whatever is left of its chain (an ssh that outlived it would keep slirp's unit
     /// attached and make the next start fail) is ended too, then reaped.
     /// </summary>
-    private static async Task EndLeftoversAsync(Tracked tracked)
+    private async Task EndLeftoversAsync(Tracked tracked, IReadOnlyList<ProcStat> all)
     {
-        Spare(tracked);
-        var left = ProcessTree.Chain(tracked.Pid).Where(m => !m.IsZombie && m.Pid != tracked.Pid && !tracked.Spared.ContainsKey(m.Pid)).ToList();
+        var chain = ProcessTree.Chain(tracked.Pid, all);
+        Spare(tracked, chain, all);
+        var left = chain.Where(m => !m.IsZombie && m.Pid != tracked.Pid && !tracked.Spared.ContainsKey(m.Pid)).ToList();
         foreach (var m in left) { tracked.Members.TryAdd(m.Pid, m.StartTime); Native.kill(m.Pid, Native.SIGTERM); }
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
         foreach (var m in LiveMembers(tracked.Pid, tracked)) if (m.Pid != tracked.Pid) Native.kill(m.Pid, Native.SIGKILL);
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
-        ReapOrphans(tracked);
+        ReapOrphans(tracked, Snapshot(tracked));
     }
 
     /// <summary>
     /// The link's kept ssh connection is no part of the attempt being stopped: its master and the master's ProxyCommand
     /// (a member of the chain by parent link; <see cref="SshMasters"/>) are left running. Looked for once per stop.
     /// </summary>
-    private static void Spare(Tracked tracked, IReadOnlyList<ProcStat>? chain = null, IReadOnlyList<ProcStat>? all = null)
+    private static void Spare(Tracked tracked, IReadOnlyList<ProcStat> chain, IReadOnlyList<ProcStat> all)
     {
         if (tracked.ControlPath is null) return;
-        chain ??= ProcessTree.Chain(tracked.Pid);
         var spared = SshMasters.Spared(tracked.ControlPath, chain, all);
         foreach (var m in chain) if (spared.Contains(m.Pid)) tracked.Spared[m.Pid] = m.ProcessGroup;
     }
 
     /// <summary>SIGTERM/SIGKILL to the process group and to every member found by session or parent links.</summary>
-    private static void Signal(int pid, bool leadsGroup, int sig, Tracked? tracked, IReadOnlyList<ProcStat>? chain = null)
+    private void Signal(int pid, bool leadsGroup, int sig, Tracked? tracked, IReadOnlyList<ProcStat>? chain = null)
     {
         if (leadsGroup) Native.kill(-pid, sig);
-        foreach (var m in chain ?? ProcessTree.Chain(pid))
+        foreach (var m in chain ?? ProcessTree.Chain(pid, Snapshot(tracked)))
         {
             if (m.IsZombie || tracked?.Spared.ContainsKey(m.Pid) == true) continue;
             tracked?.Members.TryAdd(m.Pid, m.StartTime);
@@ -371,9 +384,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
     }
 
-    private static List<ProcStat> LiveMembers(int pid, Tracked? tracked)
+    private List<ProcStat> LiveMembers(int pid, Tracked? tracked)
     {
-        var live = ProcessTree.Chain(pid).Where(m => !m.IsZombie && tracked?.Spared.ContainsKey(m.Pid) != true).ToList();
+        var live = ProcessTree.Chain(pid, Snapshot(tracked)).Where(m => !m.IsZombie && tracked?.Spared.ContainsKey(m.Pid) != true).ToList();
         foreach (var m in live) tracked?.Members.TryAdd(m.Pid, m.StartTime);
         return live;
     }
@@ -383,9 +396,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// vouched for (they were seen below pppd, so the runtime did not start them) in case the reaper cannot
     /// tell the runtime's children apart.
     /// </summary>
-    private static void ReapOrphans(Tracked tracked)
+    private static void ReapOrphans(Tracked tracked, IReadOnlyList<ProcStat> all)
     {
-        foreach (var m in ProcessTree.Chain(tracked.Pid)) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
+        foreach (var m in ProcessTree.Chain(tracked.Pid, all)) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
         foreach (var pid in tracked.Members.Keys)
         {
             if (!RuntimeChildren.ContainsKey(pid)) ChildReaper.Shared.Vouch(pid);

@@ -52,6 +52,49 @@ public static class ProcessTree
         return list;
     }
 
+    /// <summary>
+    /// The pids <paramref name="pid"/> forked that still have it as parent: every thread's
+    /// <c>/proc/PID/task/TID/children</c> (a child is listed under the thread that forked it). Empty when it is gone.
+    /// </summary>
+    public static IReadOnlyList<int> Children(int pid, string proc = "/proc")
+    {
+        var list = new List<int>();
+        string[] tasks;
+        try { tasks = Directory.GetDirectories(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task")); }
+        catch (IOException) { return list; }
+        catch (UnauthorizedAccessException) { return list; }
+        foreach (var task in tasks)
+        {
+            string text;
+            try { text = File.ReadAllText(Path.Combine(task, "children")); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var child)) list.Add(child);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Every live process below <paramref name="root"/> by parent links, read from the children lists instead of every
+    /// process in /proc: for a child subreaper, whose chains' orphans are reparented to it, a snapshot of everything its
+    /// chains can hold at the cost of those processes only (the guest's /proc holds many more: sshd's, slirp, kernel
+    /// threads). The root itself is not included.
+    /// </summary>
+    public static IReadOnlyList<ProcStat> Descendants(int root, string proc = "/proc")
+    {
+        var found = new Dictionary<int, ProcStat>();
+        var next = new Queue<int>(Children(root, proc));
+        while (next.Count > 0)
+        {
+            var pid = next.Dequeue();
+            if (found.ContainsKey(pid) || Stat(pid, proc) is not { } s) continue;
+            found[pid] = s;
+            foreach (var child in Children(pid, proc)) next.Enqueue(child);
+        }
+        return found.Values.ToList();
+    }
+
     /// <summary>argv of a process, or null when it is gone (or a zombie, whose cmdline is empty).</summary>
     public static IReadOnlyList<string>? CommandLine(int pid, string proc = "/proc")
     {

@@ -21,4 +21,37 @@ public sealed class ProcessTreeTests
         var comm = File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
         Assert.Equal(comm, ProcessTree.Stat(pid)!.Comm);
     }
+
+    [Fact]
+    public async Task Descendants_are_found_through_the_children_lists_grandchildren_included()
+    {
+        // sh forks two sleeps and waits for them: a child of this process with two children of its own.
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in new[] { "-c", "sleep 60 & sleep 60 & wait" }) psi.ArgumentList.Add(a);
+        using var sh = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Fixtures.Wait.UntilAsync(() => ProcessTree.Children(sh.Id).Count == 2, TimeSpan.FromSeconds(20), "sh to fork both sleeps");
+            var below = ProcessTree.Descendants(Environment.ProcessId);
+            var sleeps = ProcessTree.Children(sh.Id);
+            Assert.Contains(below, p => p.Pid == sh.Id && p.ParentPid == Environment.ProcessId);
+            Assert.All(sleeps, pid => Assert.Contains(below, p => p.Pid == pid && p.ParentPid == sh.Id && p.Comm == "sleep"));
+            Assert.DoesNotContain(below, p => p.Pid == Environment.ProcessId || p.Pid == 1);
+            // The same members as the chain found in a scan of every process.
+            Assert.Equal(ProcessTree.Chain(sh.Id).Select(p => p.Pid).Order(), ProcessTree.Chain(sh.Id, below).Select(p => p.Pid).Order());
+        }
+        finally
+        {
+            // The sleeps first: sh's wait then reaps them and sh exits by itself, leaving no orphan.
+            foreach (var pid in ProcessTree.Children(sh.Id)) Native.kill(pid, Native.SIGKILL);
+            if (!sh.WaitForExit(20_000)) sh.Kill();
+            sh.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void A_process_that_is_gone_has_no_children()
+    {
+        Assert.Empty(ProcessTree.Children(int.MaxValue));
+    }
 }
