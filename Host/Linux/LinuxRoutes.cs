@@ -1,73 +1,149 @@
-using System.Globalization;
 using System.Net;
-using System.Text.Json;
+using System.Net.Sockets;
 using EqlActors.Configuration;
-using EqlActors.Ports;
 using EqlActors.Messages;
+using EqlActors.Ports;
 
 namespace EqlActors.Host.Linux;
 
 /// <summary>
-/// The main IPv4 routing table through iproute2 argv lists (<c>ip -4 -json route show</c>, <c>ip route add|del</c>).
-/// With a <c>netns</c> name every command runs as <c>ip -n NAME ...</c>.
+/// The main IPv4 routing table through rtnetlink (RTM_GETROUTE dump, RTM_NEWROUTE, RTM_DELROUTE), in this process:
+/// each <c>ip</c> process it replaces cost 0.2-0.5 s of the guest's CPU, and a route pass after links came up ran
+/// three or four of them (listing, then one delete per link's peer route) while the bundle was not yet whole
+/// (docs/benchmarks.md, "The restart's own time"). Interface names are resolved with an RTM_GETLINK dump on the same
+/// socket. With a <c>netns</c> name the socket is opened inside that namespace.
 /// </summary>
-public sealed class LinuxRoutes(string? netns = null, string ipPath = "/usr/sbin/ip") : IRoutes
+public sealed class LinuxRoutes(string? netns = null) : IRoutes, IDisposable
 {
-    private List<string> Ip(params string[] args)
-    {
-        var argv = new List<string> { ipPath };
-        if (netns is not null) argv.AddRange(["-n", netns]);
-        argv.AddRange(args);
-        return argv;
-    }
+    private readonly object _gate = new();
+    private int _fd = -1;
+    private uint _seq;
 
-    public async Task<IReadOnlyList<Route>> ListAsync(CancellationToken ct = default)
+    public Task<IReadOnlyList<Route>> ListAsync(CancellationToken ct = default)
     {
-        var r = await CommandRunner.RunCheckedAsync(Ip("-4", "-json", "route", "show", "table", "main"), ct).ConfigureAwait(false);
-        return Parse(r.Stdout);
-    }
-
-    /// <summary>Parses <c>ip -4 -json route show</c>; <c>default</c> is 0.0.0.0/0, a bare address is a /32.</summary>
-    public static IReadOnlyList<Route> Parse(string json)
-    {
-        var list = new List<Route>();
-        if (string.IsNullOrWhiteSpace(json)) return list;
-        using var doc = JsonDocument.Parse(json);
-        foreach (var e in doc.RootElement.EnumerateArray())
+        lock (_gate)
         {
-            if (!e.TryGetProperty("dst", out var dstEl) || !e.TryGetProperty("dev", out var devEl)) continue;
-            var dst = dstEl.GetString()!;
-            if (e.TryGetProperty("type", out var type) && type.GetString() is not ("unicast" or null)) continue;
-            Cidr cidr;
-            if (dst == "default") cidr = new Cidr(IPAddress.Any, 0);
-            else
+            var names = Links(ct).ToDictionary(l => l.Index, l => l.Name);
+            var list = new List<Route>();
+            foreach (var (buf, m) in Exchange(Rtnetlink.DumpRoutesRequest(++_seq), "listing the routes", ct))
             {
-                var slash = dst.IndexOf('/');
-                if (!IPAddress.TryParse(slash < 0 ? dst : dst[..slash], out var net)) continue;
-                cidr = new Cidr(net, slash < 0 ? 32 : int.Parse(dst[(slash + 1)..], CultureInfo.InvariantCulture));
+                if (m.Type != Rtnetlink.RTM_NEWROUTE) continue;
+                Rtnetlink.RtRoute r;
+                try { r = Rtnetlink.ParseRoute(buf, m); }
+                catch (ArgumentException) { continue; }
+                // What `ip -4 route show table main` lists as unicast routes on one device (a multipath route has none).
+                if (r.Family != Rtnetlink.AF_INET || r.Table != Rtnetlink.RT_TABLE_MAIN || r.Type != Rtnetlink.RTN_UNICAST) continue;
+                if (r.OutputInterface is not { } oif || !names.TryGetValue(oif, out var dev)) continue;
+                var net = r.DstLength == 0 || r.Destination is not { Length: 4 } d ? IPAddress.Any : new IPAddress(d);
+                var gw = r.Gateway is { Length: 4 } g ? new IPAddress(g) : null;
+                list.Add(new Route(new Cidr(net, r.DstLength), dev, gw, (r.Flags & Rtnetlink.RTNH_F_ONLINK) != 0));
             }
-            IPAddress? gw = e.TryGetProperty("gateway", out var g) && IPAddress.TryParse(g.GetString(), out var gwa) ? gwa : null;
-            var onlink = e.TryGetProperty("flags", out var flags) && flags.ValueKind == JsonValueKind.Array
-                && flags.EnumerateArray().Any(f => f.ValueKind == JsonValueKind.String && f.GetString() == "onlink");
-            list.Add(new Route(cidr, devEl.GetString()!, gw, onlink));
+            return Task.FromResult<IReadOnlyList<Route>>(list);
         }
-        return list;
     }
 
-    public Task AddAsync(Route route, CancellationToken ct = default) => Change("add", route, ct);
+    public Task AddAsync(Route route, CancellationToken ct = default) => Change(true, route, ct);
 
-    public Task DeleteAsync(Route route, CancellationToken ct = default) => Change("del", route, ct);
+    public Task DeleteAsync(Route route, CancellationToken ct = default) => Change(false, route, ct);
 
-    private async Task Change(string verb, Route route, CancellationToken ct)
+    private Task Change(bool add, Route route, CancellationToken ct)
     {
         EqlStructs.WriteName(new byte[EqlStructs.IfNameSize], route.Device); // a device name, never an option
-        var args = new List<string> { "-4", "route", verb, route.Destination.ToString() };
-        if (route.Gateway is not null) args.AddRange(["via", route.Gateway.ToString()]);
-        args.AddRange(["dev", route.Device]);
-        if (route.OnLink) args.Add("onlink");
-        var r = await CommandRunner.RunAsync(Ip([.. args]), ct).ConfigureAwait(false);
-        if (r.ExitCode == 0) return;
-        var kind = r.Message.Contains("Operation not permitted", StringComparison.Ordinal) ? FailureKind.Permanent : FailureKind.Transient;
-        throw new PortException($"ip route {verb} {route} failed: {r.Message}", kind);
+        var verb = add ? "add" : "del";
+        if (route.Destination.Network.AddressFamily != AddressFamily.InterNetwork || route.Gateway is { AddressFamily: not AddressFamily.InterNetwork })
+            throw new PortException($"route {verb} {route} failed: not an IPv4 route", FailureKind.Permanent);
+        lock (_gate)
+        {
+            var index = Links(ct).FirstOrDefault(l => l.Name == route.Device).Index;
+            if (index == 0) throw new PortException($"route {verb} {route} failed: no device {route.Device}");
+            var request = Rtnetlink.RouteRequest(add, ++_seq, (byte)route.Destination.PrefixLength, route.Destination.Network.GetAddressBytes(),
+                route.Gateway?.GetAddressBytes(), index, route.OnLink);
+            try
+            {
+                Exchange(request, $"route {verb} {route}", ct);
+            }
+            catch (NetlinkError e)
+            {
+                throw new PortException($"route {verb} {route} failed: {Native.StrError(e.Errno)} ({Native.ErrnoName(e.Errno)})",
+                    e.Errno == Native.EPERM ? FailureKind.Permanent : FailureKind.Transient);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    private List<(int Index, string Name)> Links(CancellationToken ct)
+    {
+        var links = new List<(int, string)>();
+        foreach (var (buf, m) in Exchange(Rtnetlink.DumpLinksRequest(++_seq), "listing the interfaces", ct))
+        {
+            if (m.Type != Rtnetlink.RTM_NEWLINK) continue;
+            RtLink l;
+            try { l = Rtnetlink.ParseLink(buf, m); }
+            catch (ArgumentException) { continue; }
+            if (l.Name is { } name) links.Add((l.Index, name));
+        }
+        return links;
+    }
+
+    private sealed class NetlinkError(int errno) : Exception($"netlink error {errno}")
+    {
+        public int Errno { get; } = errno;
+    }
+
+    /// <summary>
+    /// Sends one request (the caller holds the gate) and collects the answer's messages until the dump's NLMSG_DONE or
+    /// the acknowledgement; a refusal is a <see cref="NetlinkError"/>.
+    /// </summary>
+    private List<(byte[] Buffer, Rtnetlink.Message Message)> Exchange(byte[] request, string what, CancellationToken ct)
+    {
+        if (_fd < 0) _fd = OpenSocket();
+        var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(request.AsSpan(8));
+        if (Native.send(_fd, request, (nuint)request.Length, 0) < 0)
+            throw new PortException($"rtnetlink request ({what}) failed: {Native.StrError(Native.Errno)}");
+        var answer = new List<(byte[], Rtnetlink.Message)>();
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var fds = new[] { new Native.PollFd { Fd = _fd, Events = Native.POLLIN } };
+            if (Native.poll(fds, 1, 5000) <= 0) throw new PortException($"rtnetlink did not answer ({what})");
+            var buf = new byte[65536];
+            var n = (int)Native.recv(_fd, buf, (nuint)buf.Length, 0);
+            if (n < 0) throw new PortException($"rtnetlink receive failed ({what}): {Native.StrError(Native.Errno)}");
+            foreach (var m in Rtnetlink.Split(buf, n))
+            {
+                if (m.Seq != seq) continue; // a late answer to an abandoned request
+                if (m.Type == Rtnetlink.NLMSG_DONE) return answer;
+                if (m.Type == Rtnetlink.NLMSG_ERROR)
+                {
+                    var err = -Rtnetlink.Error(buf, m);
+                    if (err == 0) return answer;
+                    throw new NetlinkError(err);
+                }
+                answer.Add((buf, m));
+            }
+        }
+    }
+
+    private int OpenSocket() => Netns.Run(netns, () =>
+    {
+        var fd = Native.socket(Native.AF_NETLINK, Native.SOCK_RAW | Native.SOCK_CLOEXEC, Native.NETLINK_ROUTE);
+        if (fd < 0) throw new PortException($"cannot open an rtnetlink socket: {Native.StrError(Native.Errno)}");
+        var addr = Rtnetlink.SockaddrNl(0);
+        if (Native.bind(fd, addr, addr.Length) != 0)
+        {
+            var errno = Native.Errno;
+            Native.close(fd);
+            throw new PortException($"cannot bind the rtnetlink socket: {Native.StrError(errno)}");
+        }
+        return fd;
+    });
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_fd >= 0) Native.close(_fd);
+            _fd = -1;
+        }
     }
 }

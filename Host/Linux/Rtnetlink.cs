@@ -110,4 +110,100 @@ public static class Rtnetlink
         }
         return new RtLink(m.Type == RTM_DELLINK, index, name, flags, mtu, rx, tx) { RxPackets = rxPackets, TxPackets = txPackets };
     }
+
+    // Routes (linux/rtnetlink.h): struct rtmsg, then attributes.
+    public const ushort RTM_NEWROUTE = 24, RTM_DELROUTE = 25, RTM_GETROUTE = 26;
+    public const ushort NLM_F_ACK = 4, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, NLM_F_DUMP = 0x300;
+    public const ushort RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_TABLE = 15;
+    public const byte AF_INET = 2, RT_TABLE_MAIN = 254, RTN_UNSPEC = 0, RTN_UNICAST = 1, RTPROT_UNSPEC = 0, RTPROT_BOOT = 3;
+    public const byte RT_SCOPE_UNIVERSE = 0, RT_SCOPE_LINK = 253, RT_SCOPE_NOWHERE = 255;
+    public const uint RTNH_F_ONLINK = 4;
+    public const int RtMsgSize = 12;
+
+    /// <summary>One IPv4 route of a dump: <c>rtmsg</c>'s fields and the attributes this service reads.</summary>
+    public sealed record RtRoute(byte Family, byte DstLength, uint Table, byte Type, uint Flags, byte[]? Destination, byte[]? Gateway, int? OutputInterface);
+
+    /// <summary>A request: the header, a fixed body (ifinfomsg, rtmsg), then each attribute aligned.</summary>
+    public static byte[] Request(ushort type, ushort flags, uint seq, byte[] body, params (ushort Type, byte[] Data)[] attributes)
+    {
+        var len = HeaderSize + Align(body.Length) + attributes.Sum(a => Align(4 + a.Data.Length));
+        var b = new byte[len];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)len);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(4), type);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(6), (ushort)(NLM_F_REQUEST | flags));
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), seq);
+        body.CopyTo(b, HeaderSize);
+        var off = HeaderSize + Align(body.Length);
+        foreach (var (t, data) in attributes)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(off), (ushort)(4 + data.Length));
+            BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(off + 2), t);
+            data.CopyTo(b, off + 4);
+            off += Align(4 + data.Length);
+        }
+        return b;
+    }
+
+    /// <summary>Every interface (RTM_GETLINK dump): for their index and name.</summary>
+    public static byte[] DumpLinksRequest(uint seq) => Request(RTM_GETLINK, NLM_F_DUMP, seq, new byte[IfInfoSize]);
+
+    /// <summary>Every IPv4 route of every table (RTM_GETROUTE dump); the caller keeps the main table's.</summary>
+    public static byte[] DumpRoutesRequest(uint seq) => Request(RTM_GETROUTE, NLM_F_DUMP, seq, RtMsg(0, 0, RTPROT_UNSPEC, RT_SCOPE_UNIVERSE, RTN_UNSPEC, 0));
+
+    /// <summary>
+    /// RTM_NEWROUTE (create, never replace) or RTM_DELROUTE of one route in the main table, acknowledged: what
+    /// <c>ip route add|del DST [via GW] dev DEV [onlink]</c> sends. A delete leaves protocol, scope and type open, as ip does.
+    /// </summary>
+    public static byte[] RouteRequest(bool add, uint seq, byte dstLength, byte[] destination, byte[]? gateway, int outputInterface, bool onLink)
+    {
+        var body = add
+            ? RtMsg(dstLength, RT_TABLE_MAIN, RTPROT_BOOT, gateway is null ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, RTN_UNICAST, onLink ? RTNH_F_ONLINK : 0)
+            : RtMsg(dstLength, RT_TABLE_MAIN, RTPROT_UNSPEC, RT_SCOPE_NOWHERE, RTN_UNSPEC, onLink ? RTNH_F_ONLINK : 0);
+        var attributes = new List<(ushort, byte[])>();
+        if (dstLength > 0) attributes.Add((RTA_DST, destination));
+        if (gateway is not null) attributes.Add((RTA_GATEWAY, gateway));
+        var oif = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(oif, outputInterface);
+        attributes.Add((RTA_OIF, oif));
+        return Request(add ? RTM_NEWROUTE : RTM_DELROUTE, (ushort)(NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0)), seq, body, [.. attributes]);
+    }
+
+    private static byte[] RtMsg(byte dstLength, byte table, byte protocol, byte scope, byte type, uint flags)
+    {
+        var b = new byte[RtMsgSize];
+        b[0] = AF_INET;
+        b[1] = dstLength;
+        b[4] = table;
+        b[5] = protocol;
+        b[6] = scope;
+        b[7] = type;
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(8), flags);
+        return b;
+    }
+
+    public static RtRoute ParseRoute(byte[] buf, Message m)
+    {
+        var p = buf.AsSpan(m.Offset + HeaderSize, m.Length - HeaderSize);
+        if (p.Length < RtMsgSize) throw new ArgumentException("a route message shorter than rtmsg");
+        uint table = p[4];
+        byte[]? dst = null, gw = null;
+        int? oif = null;
+        var off = RtMsgSize;
+        while (off + 4 <= p.Length)
+        {
+            var len = BinaryPrimitives.ReadUInt16LittleEndian(p[off..]);
+            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(p[(off + 2)..]) & 0x3fff);
+            if (len < 4 || off + len > p.Length) break;
+            var data = p.Slice(off + 4, len - 4);
+            switch (type)
+            {
+                case RTA_DST: dst = data.ToArray(); break;
+                case RTA_GATEWAY: gw = data.ToArray(); break;
+                case RTA_OIF when data.Length >= 4: oif = BinaryPrimitives.ReadInt32LittleEndian(data); break;
+                case RTA_TABLE when data.Length >= 4: table = BinaryPrimitives.ReadUInt32LittleEndian(data); break;
+            }
+            off += Align(len);
+        }
+        return new RtRoute(p[0], p[1], table, p[7], BinaryPrimitives.ReadUInt32LittleEndian(p[8..]), dst, gw, oif);
+    }
 }

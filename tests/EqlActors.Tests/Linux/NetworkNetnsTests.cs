@@ -164,7 +164,7 @@ public sealed class NetworkNetnsTests : IDisposable
 
         var unreachable = await Assert.ThrowsAsync<PortException>(() =>
             routes.AddAsync(new Route(new Cidr(IPAddress.Parse("192.168.78.0"), 24), "v0", IPAddress.Parse("10.10.10.10"))));
-        Assert.Contains("ip route add 192.168.78.0/24 via 10.10.10.10 dev v0 failed", unreachable.Message);
+        Assert.Contains("route add 192.168.78.0/24 via 10.10.10.10 dev v0 failed", unreachable.Message);
 
         // The management route's shape: a gateway outside the device's subnet, declared on-link, listed back as such.
         var management = new Route(new Cidr(IPAddress.Parse("10.0.2.0"), 28), "v0", IPAddress.Parse("10.0.2.2"), OnLink: true);
@@ -175,21 +175,24 @@ public sealed class NetworkNetnsTests : IDisposable
     }
 
     [Fact]
-    public void Route_json_parsing_handles_default_host_routes_and_other_types()
+    public void A_route_request_carries_what_ip_route_sends_and_parses_back()
     {
-        var json = """
-            [{"dst":"default","gateway":"10.0.0.1","dev":"eth0","flags":[]},
-             {"dst":"10.0.2.2","dev":"ppp0","protocol":"kernel","scope":"link","prefsrc":"10.0.2.15","flags":[]},
-             {"type":"broadcast","dst":"10.9.0.255","dev":"v0","flags":[]},
-             {"dst":"192.168.1.0/24","gateway":"172.16.1.1","dev":"eql","flags":[]}]
-            """;
-        Assert.Equal(
-            [
-                new Route(new Cidr(IPAddress.Any, 0), "eth0", IPAddress.Parse("10.0.0.1")),
-                new Route(new Cidr(IPAddress.Parse("10.0.2.2"), 32), "ppp0"),
-                new Route(new Cidr(IPAddress.Parse("192.168.1.0"), 24), "eql", IPAddress.Parse("172.16.1.1")),
-            ],
-            LinuxRoutes.Parse(json));
+        var add = Rtnetlink.RouteRequest(true, 7, 28, [10, 0, 2, 0], [10, 0, 2, 2], 5, onLink: true);
+        var m = Assert.Single(Rtnetlink.Split(add, add.Length));
+        Assert.Equal((Rtnetlink.RTM_NEWROUTE, 7u), (m.Type, m.Seq));
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(add.AsSpan(6));
+        Assert.Equal(Rtnetlink.NLM_F_REQUEST | Rtnetlink.NLM_F_ACK | Rtnetlink.NLM_F_CREATE | Rtnetlink.NLM_F_EXCL, flags); // never replaces
+        var r = Rtnetlink.ParseRoute(add, m);
+        Assert.Equal((Rtnetlink.AF_INET, (byte)28, (uint)Rtnetlink.RT_TABLE_MAIN, Rtnetlink.RTN_UNICAST, Rtnetlink.RTNH_F_ONLINK, 5),
+            (r.Family, r.DstLength, r.Table, r.Type, r.Flags, r.OutputInterface));
+        Assert.Equal(new byte[] { 10, 0, 2, 0 }, r.Destination);
+        Assert.Equal(new byte[] { 10, 0, 2, 2 }, r.Gateway);
+
+        // A delete matches any protocol, scope and type, as `ip route del` does; a default route carries no RTA_DST.
+        var del = Rtnetlink.RouteRequest(false, 8, 0, [0, 0, 0, 0], null, 3, onLink: false);
+        var d = Rtnetlink.ParseRoute(del, Assert.Single(Rtnetlink.Split(del, del.Length)));
+        Assert.Equal((Rtnetlink.RTN_UNSPEC, (byte)0, (byte[]?)null, (byte[]?)null, 3), (d.Type, d.DstLength, d.Destination, d.Gateway, d.OutputInterface));
+        Assert.Equal(Rtnetlink.RT_SCOPE_NOWHERE, del[Rtnetlink.HeaderSize + 6]);
     }
 
     [Fact]
