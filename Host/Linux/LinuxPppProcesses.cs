@@ -298,12 +298,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
         var exited = clock.Elapsed;
         var poll = MinStopPoll;
-        while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked) is { Count: > 0 } live)
+        while (DateTime.UtcNow < deadline && LiveMembers(pid, tracked).Count > 0)
         {
-            // What joined the chain after the SIGTERM gets it too: pppd's ip-down, started at the hangup, and the
-            // run-parts it leaves running when pppd ends it (pppd signals only its direct child). Waited for, they
-            // ran to their end: 0.5-2 s of every restart in the guest (docs/benchmarks.md, "The restart's own time").
-            if (tracked is not null) SignalNewcomers(live, tracked, Native.SIGTERM);
             await Task.Delay(poll, ct).ConfigureAwait(false);
             poll = NextStopPoll(poll);
         }
@@ -384,21 +380,6 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         {
             if (m.IsZombie || tracked?.Spared.ContainsKey(m.Pid) == true) continue;
             tracked?.Members.TryAdd(m.Pid, m.StartTime);
-            tracked?.Signalled.TryAdd(m.Pid, m.StartTime);
-            Native.kill(m.Pid, sig);
-        }
-    }
-
-    /// <summary>
-    /// <paramref name="sig"/> to the live members not yet signalled (a pid is the same process only with the same start
-    /// time). Members are never spared ones: <see cref="LiveMembers"/> leaves those out.
-    /// </summary>
-    private static void SignalNewcomers(IReadOnlyList<ProcStat> live, Tracked tracked, int sig)
-    {
-        foreach (var m in live)
-        {
-            if (tracked.Signalled.TryGetValue(m.Pid, out var start) && start == m.StartTime) continue;
-            tracked.Signalled[m.Pid] = m.StartTime;
             Native.kill(m.Pid, sig);
         }
     }
@@ -449,8 +430,6 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         public volatile IPppEvents Events = null!;
         public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();
-        /// <summary>The members a stop's SIGTERM went to, with their start time.</summary>
-        public ConcurrentDictionary<int, ulong> Signalled { get; } = new();
         public string? ControlPath { get; init; }
         /// <summary>The kept connection's processes found in the chain, with their process group.</summary>
         public ConcurrentDictionary<int, int> Spared { get; } = new();

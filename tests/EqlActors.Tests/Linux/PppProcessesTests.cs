@@ -182,31 +182,6 @@ public sealed class PppProcessesTests : IDisposable
     }
 
     [Fact]
-    public async Task What_joins_the_chain_after_the_sigterm_gets_it_too_instead_of_being_waited_for()
-    {
-        // pppd's way: on SIGTERM it starts ip-down (here after the stop's own signal went out) and exits; the script
-        // runs on in pppd's session. It writes down a SIGTERM; only a SIGKILL at the end of the grace could not be.
-        _dir.WriteScript("ip-down", "#!/bin/sh\ntrap 'echo TERM > \"$1/ip-down.got\"; exit 0' TERM\necho $$ > \"$1/ip-down.pid\"\nsleep 60 &\nwait\n");
-        var pppd = _dir.WriteScript("pppd-ipdown", """
-            #!/bin/sh
-            d=$(dirname "$0")
-            trap '"$d/ip-down" "$d" & while [ ! -s "$d/ip-down.pid" ]; do sleep 0.05; done; exit 0' TERM
-            echo "Using interface ppp4"
-            while :; do sleep 1; done
-            """);
-        using var ppp = new LinuxPppProcesses(_dir.Path);
-        var events = new RecordingPppEvents();
-        var p = await ppp.StartAsync(new PppLaunch(4, new BundleConfig { Ppp = new PppConfig { PppdPath = pppd } }), events);
-        await Wait.UntilAsync(() => !events.Interfaces.IsEmpty, TimeSpan.FromSeconds(10), "the stand-in to start");
-
-        await ppp.StopAsync(p, TimeSpan.FromSeconds(60));
-
-        Assert.Equal("TERM", File.ReadAllText(_dir.File("ip-down.got")).Trim());
-        var script = ReadPid("ip-down.pid");
-        await Wait.UntilAsync(() => ProcessTree.Stat(script) is null, TimeSpan.FromSeconds(5), "the ip-down stand-in to be reaped");
-    }
-
-    [Fact]
     public async Task A_restarted_service_adopts_its_pppd_from_the_linkname_pidfile()
     {
         using var first = new LinuxPppProcesses(_dir.Path);
