@@ -280,9 +280,15 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         _tracked.TryGetValue(pid, out var tracked);
         if (tracked is not null) tracked.Stopping = true;
         var leadsGroup = Native.getpgid(pid) == pid;
+        // pppd itself first, at once: it then ends the ip-down it is waiting for and exits while the look below runs,
+        // instead of after it (the look took 0.8-1.9 s while three links stopped at once in the guest). Only pppd: its
+        // group may hold the kept connection's ProxyCommand, which the look must find first.
+        if (tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
+        var pppdSignalled = clock.Elapsed;
         // One look at the processes before the SIGTERM, for both what to spare and whom to signal: it runs while the
         // three links stop at once after the main slirp died, on the CPU their new chains need.
         var all = Snapshot(tracked);
+        var looked = clock.Elapsed;
         var chain = ProcessTree.Chain(pid, all);
         if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
@@ -293,7 +299,6 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         var deadline = DateTime.UtcNow + grace;
         // pppd is our child: its exit is an event, so no look at the processes runs while it ends (a pppd in ip-down
         // takes a moment); the looks below only find what may outlive it.
-        var alreadyGone = tracked?.Exit is { IsCompleted: true };
         if (tracked?.Exit is { } ending && !ending.IsCompleted)
             await Task.WhenAny(ending, Task.Delay(grace, ct)).ConfigureAwait(false);
         var exited = clock.Elapsed;
@@ -315,11 +320,12 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
                 await Task.Delay(20, ct).ConfigureAwait(false);
             }
         }
+        var rest = clock.Elapsed;
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
         if (tracked is not null) ReapOrphans(tracked, Snapshot(tracked));
-        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (SIGTERM sent after {SignalMs} ms, {Looked} processes looked at; pppd {Gone} after {ExitMs} ms)",
-            process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)signalled.TotalMilliseconds, all.Count,
-            alreadyGone ? "had exited by itself, seen" : "gone", (int)exited.TotalMilliseconds);
+        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (pppd's SIGTERM after {PppdSignalMs} ms, {Looked} processes looked at in {LookMs} ms, the rest's SIGTERM after {SignalMs} ms, pppd gone after {ExitMs} ms, the rest after {RestMs} ms)",
+            process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)pppdSignalled.TotalMilliseconds, all.Count, (int)looked.TotalMilliseconds,
+            (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds, (int)rest.TotalMilliseconds);
     }
 
     private static readonly Serilog.ILogger StopLog = Serilog.Log.ForContext<LinuxPppProcesses>();
