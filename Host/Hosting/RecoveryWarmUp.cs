@@ -11,7 +11,7 @@ namespace EqlActors.Host.Hosting;
 /// (System.Diagnostics.StackTrace, System.Reflection.Metadata, System.IO.MemoryMappedFiles and eqlactors.pdb),
 /// which .NET loads the first time it captures a stack with file and line: an exception logged with its stack, or
 /// an asynchronous socket error (a control client that went away before its answer was written). Type loads, static
-/// constructors and one stack capture only: no network, no process, no file of the bundle.
+/// constructors, one stack capture and one look at /proc (the chain's stop) only: no network, no process, no file of the bundle.
 /// </summary>
 public static class RecoveryWarmUp
 {
@@ -31,6 +31,8 @@ public static class RecoveryWarmUp
         foreach (var t in Types) RuntimeHelpers.RunClassConstructor(t.TypeHandle);
         // The symbol reader: a stack with file and line opens it (and this assembly's pdb, when it is shipped).
         _ = new StackTrace(fNeedFileInfo: true).FrameCount;
+        // The chain's stop: its look at the processes and at the kept connection's pipes, compiled before the first failure.
+        if (OperatingSystem.IsLinux()) _ = Linux.SshMasters.WarmUp();
         return Types.Length;
     }
 }

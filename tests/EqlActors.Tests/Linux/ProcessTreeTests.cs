@@ -54,4 +54,13 @@ public sealed class ProcessTreeTests
     {
         Assert.Empty(ProcessTree.Children(int.MaxValue));
     }
+
+    [Fact]
+    public void The_stop_s_warm_up_finds_this_process_s_own_pipe_ends()
+    {
+        // A pipe of our own: both its ends are descriptors of this process, which the warm-up must read as pipe ends.
+        using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        using var client = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.In, server.ClientSafePipeHandle);
+        Assert.True(SshMasters.WarmUp() >= 2);
+    }
 }
