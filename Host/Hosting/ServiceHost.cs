@@ -68,14 +68,17 @@ public static class ServiceHost
 
     public static async Task<int> RunAsync(BundleConfig config, bool simulated, Action<IServiceCollection>? extra = null)
     {
+        var entered = StartClock.Now();
         using var logger = Logging.Create(Logging.ParseLevel(config.Control.LogLevel), config.Control.LogFile);
         Log.Logger = logger; // Akka.Logger.Serilog's SerilogLogger writes to the static logger.
         var log = logger.ForContext("SourceContext", "EqlActors.Host");
         try
         {
+            var logged = StartClock.Now();
             var state = new DaemonState(config, simulated);
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
+            var bound = StartClock.Now();
             // A SIGTERM while the links are prelaunched and the host is built (seconds in a slow guest) must not
             // leave the prelaunched chains behind.
             using var stopEarly = new CancellationTokenSource();
@@ -93,6 +96,9 @@ public static class ServiceHost
                         RuntimeDirectory.Ensure(config.Control.SocketPath);
                         state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
                     }
+                    log.Information("Start: managed code after {Runtime:0} ms, the run verb (command line, configuration) after {Entered:0} ms, " +
+                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, links launched after {Launched:0} ms (since the process started)",
+                        StartClock.AtMain, entered, logged, bound, StartClock.Now());
                     host = Build(state, listener, extra);
                 }
                 finally
