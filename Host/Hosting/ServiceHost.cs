@@ -28,6 +28,9 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
     /// <summary>On a real system: the pppd port with the links launched before the host was built (<see cref="Prelaunch"/>).</summary>
     internal PrelaunchedPpp? Prelaunched { get; set; }
 
+    /// <summary>On a real system with prelaunched links: their enslaving and routes before the actors (<see cref="Hosting.ColdStart"/>).</summary>
+    internal ColdStart? ColdStart { get; set; }
+
     /// <summary>Completed once the control socket serves and READY=1 went to systemd: the watchdog starts after it.</summary>
     public TaskCompletionSource Served { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -79,6 +82,7 @@ public static class ServiceHost
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
             var bound = StartClock.Now();
+            var launched = double.NaN;
             // A SIGTERM while the links are prelaunched and the host is built (seconds in a slow guest) must not
             // leave the prelaunched chains behind.
             using var stopEarly = new CancellationTokenSource();
@@ -95,10 +99,15 @@ public static class ServiceHost
                         // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
                         RuntimeDirectory.Ensure(config.Control.SocketPath);
                         state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
+                        launched = StartClock.Now();
+                        // The ports the actors will use, made now: the cold start enslaves and routes the prelaunched
+                        // links through them while the host is built.
+                        state.Ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
+                        state.ColdStart = ColdStart.Begin(config, state.Prelaunched, state.Ports, log);
                     }
                     log.Information("Start: managed code after {Runtime:0} ms, the run verb (command line, configuration) after {Entered:0} ms, " +
                         "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, links launched after {Launched:0} ms (since the process started)",
-                        StartClock.AtMain, entered, logged, bound, StartClock.Now());
+                        StartClock.AtMain, entered, logged, bound, launched);
                     host = Build(state, listener, extra);
                 }
                 finally
@@ -118,6 +127,12 @@ public static class ServiceHost
             }
             finally
             {
+                // Stopped before the actors took over: what the cold start set goes first, as in the bundle's stop.
+                if (state.ColdStart is { HandedOver: false } coldStart)
+                {
+                    using var undoBound = new CancellationTokenSource(ColdStart.PassTimeout * 2);
+                    await coldStart.UndoAsync(undoBound.Token);
+                }
                 if (state.Prelaunched is { } prelaunched)
                 {
                     await Prelaunch.EndUnclaimedAsync(prelaunched, config, log);
@@ -203,7 +218,7 @@ public static class ServiceHost
                     // Off the actors' threads like the Linux ports, so that the daemon behaves the same on both.
                     ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared);
                 }
-                else ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
+                else ports = state.Ports ?? LinuxSystem.Create(config, ppp: state.Prelaunched);
                 state.Ports = ports;
                 registry.Register<Control.ProgressJournal>(Control.ProgressJournalFactory.CreateProgressJournal(system));
                 registry.Register<BundleActor>(system.CreateBundle(config, ports));
