@@ -149,14 +149,19 @@ public sealed class ColdStart
     }
 
     /// <summary>
-    /// One look: when a prelaunched link is up that is not enslaved yet, the EQL pass over the links that are up and
-    /// the route pass. True once every prelaunched link is enslaved and every route is there, none shadowed.
+    /// One look. The first pass comes before any link is up: the master up, the routes via it and the sysctl set
+    /// while the chains still negotiate, so that this pass's first-time code and forks (<c>modprobe</c>, <c>ip</c>)
+    /// are off the path from a link's IP up to its enslaving (in the guest the first pass took seconds). After that,
+    /// a pass runs when a prelaunched link is up that is not enslaved yet: the EQL pass over the links that are up,
+    /// then the route pass (which removes the new link's peer route). True once every prelaunched link is enslaved
+    /// and every route is there, none shadowed.
     /// </summary>
     internal async Task<bool> PassAsync(CancellationToken ct = default)
     {
         var up = await UpLinksAsync(ct).ConfigureAwait(false);
-        if (!up.Keys.Any(l => !_enslaved.ContainsKey(l))) return false;
+        if (_touched && !up.Keys.Any(l => !_enslaved.ContainsKey(l))) return false;
         _touched = true;
+        var started = _clock.ElapsedMilliseconds;
         var device = _spec.Device;
         // Believed: nothing. A slave it enslaved whose link went is the driver's to bury and the actors' to judge: the
         // cold start never releases.
@@ -164,9 +169,9 @@ public sealed class ColdStart
         foreach (var (link, ifname) in eql.Enslaved) _enslaved[link] = ifname;
         var routes = await RoutePass.RunAsync(_ports.Routes, _ports.Sysctl, _desiredRoutes, device, _config.Routes.TcpReordering?.ToString(), ct).ConfigureAwait(false);
         if (routes.SysctlWritten) _tcpReorderingBefore ??= routes.SysctlFound;
-        _log.Information("Cold start: links {Links} enslaved to {Device}{Master}; routes {Added} added, {Unshadowed} removed as shadowing, {Missing} missing; {Key} {Value} ({Ms} ms after the prelaunch)",
+        _log.Information("Cold start: links {Links} enslaved to {Device}{Master}; routes {Added} added, {Unshadowed} removed as shadowing, {Missing} missing; {Key} {Value} (pass {From}-{To} ms after the prelaunch)",
             string.Join(",", _enslaved.Keys.Order()), device, eql.LostReason is null ? "" : " (brought up: " + eql.LostReason + ")",
-            routes.Added.Count, routes.Unshadowed.Count, routes.Missing.Count, RoutePass.TcpReordering, routes.Sysctl, _clock.ElapsedMilliseconds);
+            routes.Added.Count, routes.Unshadowed.Count, routes.Missing.Count, RoutePass.TcpReordering, routes.Sysctl, started, _clock.ElapsedMilliseconds);
         if (!_links.All(_enslaved.ContainsKey) || routes.Missing.Count > 0 || routes.Shadowing.Count > 0) return false;
         _log.Information("Cold start: full state before the actors, {Ms} ms after the prelaunch", _clock.ElapsedMilliseconds);
         return true;
