@@ -168,7 +168,7 @@ public sealed class LinkBackoff : PortActor
     private void CheckHop()
     {
         if (_hop is not { } hop) return;
-        RunPort(ct => _ctx.Ports.Remote.HopAnswersAsync(hop.Host, hop.Port, HopCheckTimeout, ct), answers =>
+        RunPort(ct => _ctx.Ports.Remote.HopAnswersAsync(hop, HopCheckTimeout, ct), answers =>
         {
             // Stopped or restarted meanwhile: the check is stale.
             if (_child is not null || !Timers.IsTimerActive("restart")) return;

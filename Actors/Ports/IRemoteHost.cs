@@ -45,11 +45,13 @@ public interface IRemoteHost
     Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default);
 
     /// <summary>
-    /// Whether the ssh server of one hop answers: a TCP connect to <paramref name="host"/>:<paramref name="port"/>
-    /// from this host that is accepted and greeted with <c>SSH-</c> within <paramref name="timeout"/>. Cheap (no key
-    /// exchange); false for a refused, unreachable or silent hop, never an exception for those.
+    /// Whether the ssh server of <paramref name="hop"/> (the configured account or one of its jump hosts) answers: a
+    /// TCP connection to its port, made the way the links reach it (from this host for the first hop, through the
+    /// jump hosts before it otherwise), accepted and greeted with <c>SSH-</c> within <paramref name="timeout"/>.
+    /// Cheap: no key exchange with the hop itself (the way through the jump hosts before it is kept between checks);
+    /// false for a refused, unreachable or silent hop, never an exception for those.
     /// </summary>
-    Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default);
+    Task<bool> HopAnswersAsync(Configuration.SshEndpoint hop, TimeSpan timeout, CancellationToken ct = default);
 
     /// <summary>
     /// Before links start: probe slirp; only if it can serve <paramref name="links"/>, kill stale slirp (when

@@ -97,7 +97,7 @@ public static class OffloadedPorts
         // The interface's defaults would bypass the inner adapter's own (a probe that attaches, no diagnosis): forward them.
         public Task<SlirpProbe> ProbeSlirpWithoutAttachingAsync(CancellationToken ct = default) => t.Run(() => inner.ProbeSlirpWithoutAttachingAsync(ct));
         public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => t.Run(() => inner.ReadLinkErrorAsync(link, ct));
-        public Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => t.Run(() => inner.HopAnswersAsync(host, port, timeout, ct));
+        public Task<bool> HopAnswersAsync(Configuration.SshEndpoint hop, TimeSpan timeout, CancellationToken ct = default) => t.Run(() => inner.HopAnswersAsync(hop, timeout, ct));
         // One ssh connection for all three, as the inner adapter may do it (its own PrepareAsync).
         public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) => t.Run(() => inner.PrepareAsync(links, killStale, ct));
     }

@@ -134,7 +134,7 @@ public sealed partial class SimulatedSystem
         }, sim._gate);
 
         // Every hop's sshd answers unless host_B is away (the simulated outage takes the whole path).
-        public Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => Done(() =>
+        public Task<bool> HopAnswersAsync(Configuration.SshEndpoint hop, TimeSpan timeout, CancellationToken ct = default) => Done(() =>
         {
             sim.HopChecks++;
             return !sim.Unreachable;

@@ -78,7 +78,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         process.StandardInput.Close();
         var pid = process.Id;
-        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events, ControlPath = controlPath };
+        var tracked = new Tracked(launch.Link, pid, process) { Exit = exited.Task, Events = events, ControlPath = controlPath, SshPath = launch.Config.Remote.SshPath };
         _tracked[pid] = tracked;
         RuntimeChildren[pid] = 0;
 
@@ -179,7 +179,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         // Its end is seen by the watcher (pidfd): a stop waits for that event instead of scanning /proc meanwhile.
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch), Exit = ended.Task };
+        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch), SshPath = launch.Config.Remote.SshPath, Exit = ended.Task };
         _tracked[pid] = tracked;
         if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
         var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime, ended)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
@@ -198,7 +198,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     public async Task EndConnectionAsync(PppLaunch launch, CancellationToken ct = default)
     {
         var path = PppCommandLine.ControlPath(launch.Config, launch.Link);
-        await SshMasters.EndAsync(path, MasterGrace, ct).ConfigureAwait(false);
+        await SshMasters.EndAsync(path, MasterGrace, launch.Config.Remote.SshPath, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -355,7 +355,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     {
         if (tracked.ControlPath is null) return;
         chain ??= ProcessTree.Chain(tracked.Pid);
-        var spared = SshMasters.Spared(tracked.ControlPath, chain, all);
+        var spared = SshMasters.Spared(tracked.ControlPath, chain, all, tracked.SshPath);
         foreach (var m in chain) if (spared.Contains(m.Pid)) tracked.Spared[m.Pid] = m.ProcessGroup;
     }
 
@@ -418,6 +418,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         public int InterfaceReported;
         public ConcurrentDictionary<int, ulong> Members { get; } = new();
         public string? ControlPath { get; init; }
+        /// <summary>The configured ssh client: its master runs under that file's name.</summary>
+        public string? SshPath { get; init; }
         /// <summary>The kept connection's processes found in the chain, with their process group.</summary>
         public ConcurrentDictionary<int, int> Spared { get; } = new();
     }

@@ -16,23 +16,42 @@ namespace EqlActors.Host.Linux;
 /// </remarks>
 public static class SshMasters
 {
-    /// <summary>What OpenSSH's <c>setproctitle("%s [mux]", control_path)</c> makes a master's command line.</summary>
-    public static string Title(string controlPath) => $"ssh: {controlPath} [mux]";
+    /// <summary>
+    /// What OpenSSH's <c>setproctitle("%s [mux]", control_path)</c> makes a master's command line: prefixed with the
+    /// program's name (the base name of its argv[0]: <c>ssh</c>, or the configured client's own name).
+    /// </summary>
+    public static string Title(string controlPath, string? sshPath = null) =>
+        $"{(sshPath is null ? "ssh" : Path.GetFileName(sshPath))}: {controlPath} [mux]";
 
-    /// <summary>Live masters listening on <paramref name="controlPath"/> (normally one).</summary>
-    public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null)
+    /// <summary>
+    /// Whether <paramref name="p"/> runs the ssh client: its command name (/proc's <c>comm</c>, the executed file's
+    /// name cut to 15 bytes by the kernel) is <c>ssh</c>, or the name of the configured client
+    /// (<c>remote.sshPath</c>) when that is another: a link or a copy named otherwise runs under its own name, and so
+    /// does the ProxyCommand of <c>-J</c>, which OpenSSH starts from the same path (its argv[0]).
+    /// </summary>
+    public static bool IsSsh(ProcStat p, string? sshPath) => p.Comm == "ssh" || (sshPath is not null && p.Comm == CommandName(sshPath));
+
+    /// <summary>The command name the kernel gives a process that executed <paramref name="path"/> (TASK_COMM_LEN: 15 bytes).</summary>
+    public static string CommandName(string path)
     {
-        var title = Title(controlPath);
+        var name = System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path));
+        return System.Text.Encoding.UTF8.GetString(name, 0, Math.Min(name.Length, 15));
+    }
+
+    /// <summary>Live masters listening on <paramref name="controlPath"/> (normally one), run from <paramref name="sshPath"/>.</summary>
+    public static IReadOnlyList<ProcStat> Find(string controlPath, IReadOnlyList<ProcStat>? all = null, string? sshPath = null)
+    {
+        var titles = new HashSet<string> { Title(controlPath), Title(controlPath, sshPath) };
         // A master is an ssh that leads its own session (daemon()): only those few command lines are read. Reading every
         // session leader's (pppd, sshd sessions, shells) cost the guest a visible part of each chain's stop, under load.
-        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && p.Comm == "ssh" && ProcessTree.CommandLine(p.Pid) is [var first, ..] && first == title).ToList();
+        return (all ?? ProcessTree.All()).Where(p => !p.IsZombie && p.Session == p.Pid && IsSsh(p, sshPath) && ProcessTree.CommandLine(p.Pid) is [var first, ..] && titles.Contains(first)).ToList();
     }
 
     /// <summary>
     /// The master's own processes among <paramref name="candidates"/>: the ProxyCommand whose stdin and stdout are
     /// pipes the master holds, and everything below it (inner hops). The master itself is included when it is a candidate.
     /// </summary>
-    public static IReadOnlyList<ProcStat> Family(ProcStat master, IReadOnlyList<ProcStat> candidates, IReadOnlyList<ProcStat> all)
+    public static IReadOnlyList<ProcStat> Family(ProcStat master, IReadOnlyList<ProcStat> candidates, IReadOnlyList<ProcStat> all, string? sshPath = null)
     {
         var pipes = Pipes(master.Pid);
         var family = new Dictionary<int, ProcStat>();
@@ -41,7 +60,7 @@ public static class SshMasters
         foreach (var c in candidates)
         {
             if (c.Pid == master.Pid || c.IsZombie) continue;
-            if (c.Pid == Environment.ProcessId || c.Comm != "ssh") continue;
+            if (c.Pid == Environment.ProcessId || !IsSsh(c, sshPath)) continue;
             // The master writes what the proxy reads and reads what it writes: the other ends, not copies of the same
             // ends (a mux client whose stdin and stdout are pipes passed those very ends to the master). ssh -W keeps
             // them on descriptors of its own, not necessarily 0 and 1.
@@ -53,13 +72,13 @@ public static class SshMasters
     }
 
     /// <summary>Members of a pppd chain that belong to the link's master and must outlive the chain's stop.</summary>
-    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain, IReadOnlyList<ProcStat>? all = null)
+    public static IReadOnlySet<int> Spared(string? controlPath, IReadOnlyList<ProcStat> chain, IReadOnlyList<ProcStat>? all = null, string? sshPath = null)
     {
         if (controlPath is null || chain.Count == 0) return new HashSet<int>();
         all ??= ProcessTree.All();
         var spared = new HashSet<int>();
-        foreach (var master in Find(controlPath, all))
-            foreach (var m in Family(master, chain, all)) spared.Add(m.Pid);
+        foreach (var master in Find(controlPath, all, sshPath))
+            foreach (var m in Family(master, chain, all, sshPath)) spared.Add(m.Pid);
         return spared;
     }
 
@@ -69,12 +88,12 @@ public static class SshMasters
     /// removes the socket if the master could not. Returns the pids ended. Each is reaped by the
     /// <see cref="ChildReaper"/>: a master is this process's child once its parent exited.
     /// </summary>
-    public static async Task<IReadOnlyList<int>> EndAsync(string controlPath, TimeSpan grace, CancellationToken ct = default)
+    public static async Task<IReadOnlyList<int>> EndAsync(string controlPath, TimeSpan grace, string? sshPath = null, CancellationToken ct = default)
     {
         var all = ProcessTree.All();
         var family = new Dictionary<int, ulong>();
-        foreach (var master in Find(controlPath, all))
-            foreach (var m in Family(master, all, all)) family[m.Pid] = m.StartTime;
+        foreach (var master in Find(controlPath, all, sshPath))
+            foreach (var m in Family(master, all, all, sshPath)) family[m.Pid] = m.StartTime;
         foreach (var pid in family.Keys) ChildReaper.Shared.Vouch(pid);
         Signal(family, Native.SIGTERM);
         var deadline = DateTime.UtcNow + grace;

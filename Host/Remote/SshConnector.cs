@@ -69,6 +69,15 @@ public sealed class SshSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where host_B's ssh port is reached from this host: the last jump host's forward on 127.0.0.1, or host_B itself
+    /// without jump hosts.
+    /// </summary>
+    public (string Host, int Port) Target => (_connectHost, _connectPort);
+
+    /// <summary>Whether every jump host's connection is still up (a forward over a lost one cannot reach anything).</summary>
+    public bool IsConnected => _clients.All(c => c.IsConnected);
+
     /// <summary>Runs one command on host_B; returns exit status, stdout and stderr.</summary>
     /// <param name="stdin">Written to the command's standard input, then closed: how a secret reaches host_B without a command line.</param>
     public async Task<(int ExitStatus, string Stdout, string Stderr)> RunAsync(string command, TimeSpan timeout, CancellationToken ct = default, string? stdin = null)

@@ -21,7 +21,46 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
             c => ProbeAsync(session, c), c => KillStaleAsync(session, c), (l, c) => WriteRcFilesAsync(session, l, c), ct).ConfigureAwait(false);
     }
 
-    public async Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default)
+    /// <summary>The ways to the hops behind jump hosts, kept between a backing-off link's checks (each check of those would otherwise log in to every jump host).</summary>
+    private readonly HopPaths _paths = new(config.Remote);
+
+    /// <summary>Ways to hops behind jump hosts open now (tests).</summary>
+    internal int OpenHopPaths => _paths.Count;
+
+    internal SshEndpoint Account => config.Remote.Account;
+
+    internal void ReleaseHopPaths() => _paths.Release(config.Remote.Account);
+
+    public async Task<bool> HopAnswersAsync(SshEndpoint hop, TimeSpan timeout, CancellationToken ct = default)
+    {
+        if (HopPaths.JumpHostsBefore(config.Remote, hop).Length == 0) return await GreetsAsync(hop.Host, hop.Port, timeout, ct).ConfigureAwait(false);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        (string Host, int Port) target;
+        try
+        {
+            // The way is made once and outlives a check's timeout: the next check uses it when it is ready.
+            target = await _paths.TargetAsync(hop).WaitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (PortException)
+        {
+            // A jump host before the hop cannot be reached: the hop cannot either; the next check tries a new way.
+            return false;
+        }
+        var left = timeout - started.Elapsed;
+        var answers = left > TimeSpan.Zero && await GreetsAsync(target.Host, target.Port, left, ct).ConfigureAwait(false);
+        // Answering, the hop is about to be used by a new attempt: its way is not needed any more.
+        if (answers) _paths.Release(hop);
+        return answers;
+    }
+
+    /// <summary>A TCP connection to <paramref name="host"/>:<paramref name="port"/> greeted with <c>SSH-</c> within <paramref name="timeout"/>.</summary>
+    private static async Task<bool> GreetsAsync(string host, int port, TimeSpan timeout, CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
@@ -29,7 +68,8 @@ public sealed class SshRemoteHost(BundleConfig config) : IRemoteHost
         {
             using var client = new System.Net.Sockets.TcpClient();
             await client.ConnectAsync(host, port, limit.Token).ConfigureAwait(false);
-            // An accepting port is not yet an sshd that serves: its greeting is.
+            // An accepting port is not yet an sshd that serves: its greeting is. (Through a jump host's forward the
+            // local connection is always accepted; a hop that refuses closes it unanswered.)
             var greeting = new byte[4];
             var stream = client.GetStream();
             var read = 0;

@@ -84,6 +84,6 @@ public sealed class FakeRemote : IRemoteHost
     public Task<string?> ReadLinkErrorAsync(int link, CancellationToken ct = default) => Task.FromResult<string?>(null);
     public Task<(SlirpProbe Probe, int Killed)> PrepareAsync(IReadOnlyList<int> links, bool killStale, CancellationToken ct = default) =>
         RemotePreparation.InStepsAsync(this, links, killStale, ct);
-    public Task<bool> HopAnswersAsync(string host, int port, TimeSpan timeout, CancellationToken ct = default) => Task.FromResult(true);
+    public Task<bool> HopAnswersAsync(EqlActors.Configuration.SshEndpoint hop, TimeSpan timeout, CancellationToken ct = default) => Task.FromResult(true);
     public Task<SlirpProbe> ProbeSlirpAsync(CancellationToken ct = default) => Task.FromResult(new SlirpProbe(true, true, 4, false, "bench stand-in"));
 }

@@ -20,9 +20,19 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
 
     private static int Auths(Sshd s) => Accepted().Matches(s.Log).Count;
 
-    [Fact]
-    public async Task A_restart_opens_a_session_over_the_link_s_master_and_ending_it_leaves_nothing()
+    /// <param name="client">remote.sshPath: the stock client, or a link to it under another name (longer than the
+    /// kernel's 15-byte command name), as which the master and its ProxyCommand then run.</param>
+    [Theory]
+    [InlineData("/usr/bin/ssh")]
+    [InlineData("openssh-client-of-the-links")]
+    public async Task A_restart_opens_a_session_over_the_link_s_master_and_ending_it_leaves_nothing(string client)
     {
+        var ssh = client;
+        if (!Path.IsPathRooted(client))
+        {
+            ssh = Path.Combine(sshd.Dir.Path, client);
+            if (!Path.Exists(ssh)) File.CreateSymbolicLink(ssh, "/usr/bin/ssh");
+        }
         // host_B's slirp: records its pid, then holds the session until its stdin ends (the session closed).
         var slirp = $"bin/slirp-mux-{Guid.NewGuid():N}"[..24];
         var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
@@ -34,7 +44,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
         var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
         config = config with
         {
-            Remote = config.Remote with { SshPath = "/usr/bin/ssh", ReuseConnection = true },
+            Remote = config.Remote with { SshPath = ssh, ReuseConnection = true },
             Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = "eqlamux" },
             Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
         };
@@ -45,15 +55,16 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
         try
         {
             var first = await ppp.StartAsync(launch, new RecordingPppEvents());
-            await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
+            await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path, sshPath: ssh).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
             Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
-            var master = Assert.Single(SshMasters.Find(path));
-            Assert.Equal([SshMasters.Title(path)], ProcessTree.CommandLine(master.Pid));
+            var master = Assert.Single(SshMasters.Find(path, sshPath: ssh));
+            Assert.Equal([$"{Path.GetFileName(ssh)}: {path} [mux]"], ProcessTree.CommandLine(master.Pid));
             // daemon(): a session of its own, reparented to this process (a child subreaper), outside pppd's chain.
             Assert.Equal(master.Pid, master.Session);
+            Assert.Equal(SshMasters.CommandName(ssh), master.Comm);
             Assert.DoesNotContain(ProcessTree.Chain(first.Pid), m => m.Pid == master.Pid);
             var all = ProcessTree.All();
-            var family = SshMasters.Family(master, all, all).Where(m => m.Pid != master.Pid).ToList();
+            var family = SshMasters.Family(master, all, all, ssh).Where(m => m.Pid != master.Pid).ToList();
             var described = string.Join("; ", family.Select(m => $"{m.Pid}<{m.ParentPid}: {string.Join(' ', ProcessTree.CommandLine(m.Pid) ?? [])}"));
             var proxy = Assert.Single(family, m => ProcessTree.CommandLine(m.Pid)?.Contains("-W") == true);
             Assert.True(family.All(m => m.Pid == proxy.Pid || m.ParentPid == proxy.Pid), described);
@@ -83,11 +94,11 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             Assert.True(Alive(Sessions(pids)[1]));
             // No key exchange, no authentication: neither sshd saw a new login.
             Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
-            Assert.Equal(master.Pid, Assert.Single(SshMasters.Find(path)).Pid);
+            Assert.Equal(master.Pid, Assert.Single(SshMasters.Find(path, sshPath: ssh)).Pid);
 
             await ppp.StopAsync(second, TimeSpan.FromSeconds(3));
             await ppp.EndConnectionAsync(launch);
-            Assert.Empty(SshMasters.Find(path));
+            Assert.Empty(SshMasters.Find(path, sshPath: ssh));
             Assert.False(Alive(master.Pid) || Alive(proxy.Pid), "the master and its ProxyCommand ended");
             Assert.False(Path.Exists(path), "the master's socket is gone");
             Assert.False(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "no master, no answer");
@@ -117,6 +128,13 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
 
         Assert.False(Path.Exists(path));
     }
+
+    [Theory]
+    [InlineData("/usr/bin/ssh", "ssh")]
+    [InlineData("/opt/openssh-client-of-the-links", "openssh-client-")]
+    [InlineData("ssh-9.2", "ssh-9.2")]
+    public void The_command_name_is_the_file_name_cut_to_the_kernel_s_15_bytes(string path, string name) =>
+        Assert.Equal(name, SshMasters.CommandName(path));
 
     private static List<int> Sessions(string file) =>
         File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
