@@ -106,7 +106,7 @@ public static class ServiceHost
                         state.ColdStart = ColdStart.Begin(config, state.Prelaunched, state.Ports, log);
                     }
                     log.Information("Start: managed code after {Runtime:0} ms, the run verb (command line, configuration) after {Entered:0} ms, " +
-                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, links launched after {Launched:0} ms (since the process started)",
+                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, prelaunch done after {Launched:0} ms (since the process started)",
                         StartClock.AtMain, entered, logged, bound, launched);
                     host = Build(state, listener, extra);
                 }
