@@ -138,10 +138,11 @@ public static class ServiceHost
                     await Prelaunch.EndUnclaimedAsync(prelaunched, config, log);
                     if (state.Ports is null) prelaunched.Dispose();
                 }
+                // Here, not after: the ports exist before the host now (the cold start's), also when building it threw.
+                (state.Ports?.Ppp as IDisposable)?.Dispose();
+                (state.Ports?.Links as IDisposable)?.Dispose();
+                (state.Ports?.Eql as IDisposable)?.Dispose();
             }
-            (state.Ports?.Ppp as IDisposable)?.Dispose();
-            (state.Ports?.Links as IDisposable)?.Dispose();
-            (state.Ports?.Eql as IDisposable)?.Dispose();
             if (state.TeardownIncomplete)
             {
                 log.Error("eqlactors exiting with the bundle not fully torn down");
