@@ -113,6 +113,8 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
     private readonly HashSet<int> _launched = [];
     private EqlObserved _eqlView = new(false, new Dictionary<int, string>(), new Dictionary<string, long>(), new Dictionary<string, double>());
     private RoutesObserved _routesView = new([], [], null);
+    // What the sysctl was before the host's cold start set it: the route actor restores that one at stop.
+    private string? _tcpReorderingBefore;
     // The route passes asked for since a link came up (its address brought a peer route that shadows ours): not ready
     // before one of them answered, or "ready" would come while the kernel still routes host_B past the master.
     private long _routesRequested;
@@ -190,7 +192,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
 
     private void StoppedState()
     {
-        Receive<StartBundle>(_ => Start());
+        Receive<StartBundle>(m => Start(m));
         Receive<StopBundle>(_ => Sender.Tell(new BundleStopped(_ctx.Name, Now)));
         Common();
     }
@@ -414,8 +416,9 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         Publish(e);
     }
 
-    private void Start()
+    private void Start(StartBundle start)
     {
+        _tcpReorderingBefore = start.TcpReorderingBefore;
         _log.Info("Bundle {Bundle} starting with links {Links}", _ctx.Name, string.Join(",", _ctx.Config.EffectiveLinks));
         _phase = BundlePhase.Starting;
         _adoptedAny = false;
@@ -457,7 +460,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
     {
         if (!_eqlStarted || _routesStarted || _phase is not (BundlePhase.Starting or BundlePhase.Running)) return false;
         _routesStarted = true;
-        _routes.Tell(new StartRoutes());
+        _routes.Tell(new StartRoutes(_tcpReorderingBefore));
         return true;
     }
 
@@ -475,7 +478,7 @@ public sealed class BundleActor : ReceiveActor, IWithTimers
         else if (child.Equals(_routes))
         {
             if (!_routesStarted) return;
-            _routes.Tell(new StartRoutes());
+            _routes.Tell(new StartRoutes(_tcpReorderingBefore));
             // the new instance knows no request: let its pass answer the last one, or readiness would wait for a LinkUp
             _routes.Tell(new ReconcileRoutes(_routesRequested));
         }

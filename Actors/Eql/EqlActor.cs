@@ -16,7 +16,6 @@ public sealed class EqlActor : PortActor
     private sealed record ReconcileTick : ICoalesced;
     private sealed record BalanceTick : ICoalesced;
     private sealed record MasterChanged : ICoalesced;
-    private sealed record Pass(string? LostReason, bool MasterUp, Dictionary<int, string> Enslaved, List<(int Link, string Interface, long Priority)> Newly, List<(int Link, string Interface)> Released);
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -84,58 +83,7 @@ public sealed class EqlActor : PortActor
         var spec = new EqlMasterSpec(device, config.Eql.Address, config.Eql.Netmask, config.Eql.Mtu);
         var desired = new Dictionary<int, string>(_up);
         var believed = new Dictionary<int, string>(_enslaved);
-        RunPort(async () =>
-        {
-            // Release first: a slave whose link failed is let go at once, not after a look at the master and at every
-            // other slave (each ioctl waits for the kernel's RTNL, slow while pppN interfaces go down: the driver's
-            // reference is what a dying pppN waits for), and its slot is free again for the enslaving below.
-            var released = new List<(int, string)>();
-            foreach (var (link, ifname) in believed)
-            {
-                if (desired.TryGetValue(link, out var current) && current == ifname) continue;
-                try
-                {
-                    await eql.EmancipateAsync(device, ifname);
-                }
-                catch (PortException)
-                {
-                    // Already buried by the driver's timer or gone with its interface.
-                }
-                released.Add((link, ifname));
-            }
-            var master = await eql.GetMasterAsync(device);
-            string? lost = null;
-            if (!master.Loaded || !master.IsUp || master.Mtu != spec.Mtu || !Equals(master.Address, spec.Address))
-            {
-                lost = !master.Loaded ? "the eql module is not loaded" : !master.IsUp ? "the master is down" : "the master is misconfigured";
-                await eql.EnsureMasterAsync(spec);
-            }
-            var enslaved = new Dictionary<int, string>();
-            var newly = new List<(int, string, long)>();
-            foreach (var (link, ifname) in desired)
-            {
-                var priority = config.Eql.PriorityOf(link);
-                try
-                {
-                    var slave = await eql.GetSlaveAsync(device, ifname);
-                    if (slave is null)
-                    {
-                        await eql.EnslaveAsync(device, ifname, priority);
-                        newly.Add((link, ifname, priority));
-                    }
-                    else if (slave.Priority != priority)
-                    {
-                        await eql.SetSlavePriorityAsync(device, ifname, priority);
-                    }
-                    enslaved[link] = ifname;
-                }
-                catch (PortException)
-                {
-                    // The interface went between its LinkUp and now: its LinkDown is on the way.
-                }
-            }
-            return new Pass(lost, true, enslaved, newly, released);
-        }, pass =>
+        RunPort(() => EqlPass.RunAsync(eql, spec, desired, believed, config.Eql.PriorityOf), pass =>
         {
             if (pass.LostReason is not null)
             {
@@ -148,7 +96,7 @@ public sealed class EqlActor : PortActor
                 _ctx.Bundle.Tell(new EqlMasterUp(_ctx.Name, Device, _everUp, Now));
                 _everUp = true;
             }
-            _masterUp = pass.MasterUp;
+            _masterUp = true;
             foreach (var (link, ifname, priority) in pass.Newly)
             {
                 _log.Info("Link {Link} ({Interface}) enslaved to {Device} with priority {Priority}", link, ifname, Device, priority);

@@ -76,6 +76,22 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
         }
     }
 
+    /// <summary>
+    /// The interface each prelaunched chain that no link actor took over yet reported (pppd's "Using interface"), by
+    /// link: what the host's cold start watches to enslave them before the actors exist.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> PendingInterfaces()
+    {
+        lock (_gate)
+            return _pending.Where(p => p.Value.Events?.Interface is not null).ToDictionary(p => p.Key, p => p.Value.Events!.Interface!);
+    }
+
+    /// <summary>The links with a prelaunched chain that no link actor took over yet.</summary>
+    public IReadOnlyList<int> PendingLinks()
+    {
+        lock (_gate) return [.. _pending.Where(p => p.Value.Process is not null).Select(p => p.Key).Order()];
+    }
+
     /// <summary>Whether the link has a prelaunched chain that no link actor took over yet.</summary>
     public bool IsPending(int link)
     {
@@ -142,6 +158,12 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
         private readonly List<Action<IPppEvents>> _buffer = [];
         private IPppEvents? _target;
         private string? _interface;
+
+        /// <summary>The interface pppd reported so far; null before its "Using interface" line.</summary>
+        public string? Interface
+        {
+            get { lock (_lock) return _interface; }
+        }
 
         /// <summary>How many events wait for a taker.</summary>
         public int Buffered

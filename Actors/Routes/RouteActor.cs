@@ -15,10 +15,9 @@ namespace EqlActors.Actors;
 /// </summary>
 public sealed class RouteActor : PortActor
 {
-    private const string TcpReordering = "net.ipv4.tcp_reordering";
+    private const string TcpReordering = RoutePass.TcpReordering;
 
     private sealed record ReconcileTick : ICoalesced;
-    private sealed record Pass(IReadOnlyList<Route> Present, IReadOnlyList<Route> Missing, IReadOnlyList<Route> Added, IReadOnlyList<Route> Unshadowed, IReadOnlyList<Route> Shadowing, string? Sysctl, string? SysctlFound, bool SysctlWritten);
 
     private readonly BundleContext _ctx;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -34,9 +33,11 @@ public sealed class RouteActor : PortActor
     {
         _ctx = ctx;
         _desired = DesiredRoutes.For(ctx.Config);
-        Receive<StartRoutes>(_ =>
+        Receive<StartRoutes>(m =>
         {
             _active = true;
+            // The cold start set the sysctl before this actor existed: the value to put back is the one it found.
+            _sysctlOriginal ??= m.TcpReorderingBefore;
             Timers.StartPeriodicTimer("reconcile", new ReconcileTick(), _ctx.Config.Supervision.ReconcileInterval);
             Reconcile();
         });
@@ -60,60 +61,7 @@ public sealed class RouteActor : PortActor
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
         var device = _ctx.Config.Eql.Device;
         var request = _request;
-        RunPort(async () =>
-        {
-            var table = await routes.ListAsync();
-            var unshadowed = new List<Route>();
-            var shadowing = new List<Route>();
-            foreach (var route in DesiredRoutes.Shadowing(table, desired, device))
-            {
-                try
-                {
-                    await routes.DeleteAsync(route);
-                    unshadowed.Add(route);
-                }
-                catch (PortException)
-                {
-                    // Gone meanwhile (the link went down), or refused: the next pass looks again; until then the
-                    // bundle does not call itself ready (traffic for the route would bypass the master).
-                    shadowing.Add(route);
-                }
-            }
-            var added = new List<Route>();
-            foreach (var route in desired.Where(r => !table.Contains(r)))
-            {
-                try
-                {
-                    await routes.AddAsync(route);
-                    added.Add(route);
-                }
-                catch (PortException)
-                {
-                    // The master is down or gone: the EQL actor's MasterUp makes us try again at once.
-                }
-            }
-            string? found = null, now = null;
-            var written = false;
-            if (wanted is not null)
-            {
-                try
-                {
-                    found = now = await sysctl.ReadAsync(TcpReordering);
-                    if (found != wanted)
-                    {
-                        await sysctl.WriteAsync(TcpReordering, wanted);
-                        now = wanted;
-                        written = true;
-                    }
-                }
-                catch (PortException)
-                {
-                    // A sysctl we cannot set must not keep the routes from being reported.
-                }
-            }
-            var present = desired.Where(r => table.Contains(r) || added.Contains(r)).ToList();
-            return new Pass(present, [.. desired.Except(present)], added, unshadowed, shadowing, now, found, written);
-        }, pass =>
+        RunPort(() => RoutePass.RunAsync(routes, sysctl, desired, device, wanted), pass =>
         {
             if (pass.SysctlWritten)
             {
@@ -142,26 +90,7 @@ public sealed class RouteActor : PortActor
         var desired = _desired;
         var original = _sysctlOriginal;
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
-        RunPort(async () =>
-        {
-            var table = await routes.ListAsync();
-            var removed = 0;
-            // Only our own routes: anything else in the table belongs to someone else.
-            foreach (var route in desired.Where(table.Contains))
-            {
-                try
-                {
-                    await routes.DeleteAsync(route);
-                    removed++;
-                }
-                catch (PortException)
-                {
-                }
-            }
-            // Put the sysctl back only if nobody changed it after us.
-            if (original is not null && await sysctl.ReadAsync(TcpReordering) == wanted) await sysctl.WriteAsync(TcpReordering, original);
-            return removed;
-        }, removed =>
+        RunPort(() => RoutePass.RemoveAsync(routes, sysctl, desired, original, wanted), removed =>
         {
             _log.Info("Removed {Count} routes", removed);
             _sysctlOriginal = null;

@@ -33,8 +33,10 @@ public sealed class BundleService(
         var notifier = SystemdStatus.Create(services);
         _reporter = system.ActorOf(Props.Create(() => new StatusReporter(bundle, notifier, state.Config.EffectiveLinks.Length)), "status-reporter");
         _trimmer = system.ActorOf(Props.Create(() => new MemoryTrimmer(log, ProcessMemory.Trim, RecoveryWarmUp.Run)), "memory-trimmer");
+        // The cold start ends before the actors touch the kernel: never two writers at once.
+        var tcpReorderingBefore = state.ColdStart is { } coldStart ? await coldStart.HandOverAsync() : null;
         log.LogInformation("Starting bundle with links {Links}", string.Join(",", state.Config.EffectiveLinks));
-        bundle.Tell(new StartBundle());
+        bundle.Tell(new StartBundle(tcpReorderingBefore));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

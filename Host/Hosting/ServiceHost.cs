@@ -28,6 +28,9 @@ public sealed class DaemonState(BundleConfig config, bool simulated)
     /// <summary>On a real system: the pppd port with the links launched before the host was built (<see cref="Prelaunch"/>).</summary>
     internal PrelaunchedPpp? Prelaunched { get; set; }
 
+    /// <summary>On a real system with prelaunched links: their enslaving and routes before the actors (<see cref="Hosting.ColdStart"/>).</summary>
+    internal ColdStart? ColdStart { get; set; }
+
     /// <summary>Completed once the control socket serves and READY=1 went to systemd: the watchdog starts after it.</summary>
     public TaskCompletionSource Served { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -68,14 +71,18 @@ public static class ServiceHost
 
     public static async Task<int> RunAsync(BundleConfig config, bool simulated, Action<IServiceCollection>? extra = null)
     {
+        var entered = StartClock.Now();
         using var logger = Logging.Create(Logging.ParseLevel(config.Control.LogLevel), config.Control.LogFile);
         Log.Logger = logger; // Akka.Logger.Serilog's SerilogLogger writes to the static logger.
         var log = logger.ForContext("SourceContext", "EqlActors.Host");
         try
         {
+            var logged = StartClock.Now();
             var state = new DaemonState(config, simulated);
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
+            var bound = StartClock.Now();
+            var launched = double.NaN;
             // A SIGTERM while the links are prelaunched and the host is built (seconds in a slow guest) must not
             // leave the prelaunched chains behind.
             using var stopEarly = new CancellationTokenSource();
@@ -92,7 +99,15 @@ public static class ServiceHost
                         // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
                         RuntimeDirectory.Ensure(config.Control.SocketPath);
                         state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
+                        launched = StartClock.Now();
+                        // The ports the actors will use, made now: the cold start enslaves and routes the prelaunched
+                        // links through them while the host is built.
+                        state.Ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
+                        state.ColdStart = ColdStart.Begin(config, state.Prelaunched, state.Ports, log);
                     }
+                    log.Information("Start: managed code after {Runtime:0} ms, the run verb (command line, configuration) after {Entered:0} ms, " +
+                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, prelaunch done after {Launched:0} ms (since the process started)",
+                        StartClock.AtMain, entered, logged, bound, launched);
                     host = Build(state, listener, extra);
                 }
                 finally
@@ -112,15 +127,22 @@ public static class ServiceHost
             }
             finally
             {
+                // Stopped before the actors took over: what the cold start set goes first, as in the bundle's stop.
+                if (state.ColdStart is { HandedOver: false } coldStart)
+                {
+                    using var undoBound = new CancellationTokenSource(ColdStart.PassTimeout * 2);
+                    await coldStart.UndoAsync(undoBound.Token);
+                }
                 if (state.Prelaunched is { } prelaunched)
                 {
                     await Prelaunch.EndUnclaimedAsync(prelaunched, config, log);
                     if (state.Ports is null) prelaunched.Dispose();
                 }
+                // Here, not after: the ports exist before the host now (the cold start's), also when building it threw.
+                (state.Ports?.Ppp as IDisposable)?.Dispose();
+                (state.Ports?.Links as IDisposable)?.Dispose();
+                (state.Ports?.Eql as IDisposable)?.Dispose();
             }
-            (state.Ports?.Ppp as IDisposable)?.Dispose();
-            (state.Ports?.Links as IDisposable)?.Dispose();
-            (state.Ports?.Eql as IDisposable)?.Dispose();
             if (state.TeardownIncomplete)
             {
                 log.Error("eqlactors exiting with the bundle not fully torn down");
@@ -197,7 +219,7 @@ public static class ServiceHost
                     // Off the actors' threads like the Linux ports, so that the daemon behaves the same on both.
                     ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared);
                 }
-                else ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
+                else ports = state.Ports ?? LinuxSystem.Create(config, ppp: state.Prelaunched);
                 state.Ports = ports;
                 registry.Register<Control.ProgressJournal>(Control.ProgressJournalFactory.CreateProgressJournal(system));
                 registry.Register<BundleActor>(system.CreateBundle(config, ports));

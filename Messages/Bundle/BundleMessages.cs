@@ -10,7 +10,11 @@ public enum BundlePhase
 
 // Commands
 /// <summary>Bring the bundle up; links adopt a pppd left running by an earlier daemon before starting new ones.</summary>
-public sealed record StartBundle;
+/// <param name="TcpReorderingBefore">
+/// The value <c>net.ipv4.tcp_reordering</c> had before the host's cold start set it (null: it did not): the route
+/// actor puts this one back at stop, not the value it finds.
+/// </param>
+public sealed record StartBundle(string? TcpReorderingBefore = null);
 /// <summary>Tear down in order (routes, slaves, pppd chains, remote slirp, master); answered with <see cref="BundleStopped"/> when done.</summary>
 public sealed record StopBundle;
 

@@ -16,7 +16,8 @@ public sealed record Route(Cidr Destination, string Device, IPAddress? Gateway =
 }
 
 // Commands
-public sealed record StartRoutes;
+/// <param name="TcpReorderingBefore">The sysctl's value before the host's cold start set it (<see cref="StartBundle"/>).</param>
+public sealed record StartRoutes(string? TcpReorderingBefore = null);
 /// <summary>
 /// Something changed that routes depend on (the master came back, a link came up with its peer route): reconcile
 /// now. <see cref="Request"/> numbers the bundle's requests that its readiness waits for (0: none, e.g. a stall).

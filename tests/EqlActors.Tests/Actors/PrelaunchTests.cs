@@ -182,7 +182,7 @@ public class PrelaunchTests : BundleSpec
     }
 
     /// <summary>The first start of <c>link</c> throws; records every clean start's generation.</summary>
-    private sealed class FailOnce(IPppProcesses inner, int link) : IPppProcesses
+    internal sealed class FailOnce(IPppProcesses inner, int link) : IPppProcesses
     {
         private bool _failed;
 
