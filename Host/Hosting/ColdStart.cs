@@ -170,7 +170,7 @@ public sealed class ColdStart
         var routes = await RoutePass.RunAsync(_ports.Routes, _ports.Sysctl, _desiredRoutes, device, _config.Routes.TcpReordering?.ToString(), ct).ConfigureAwait(false);
         if (routes.SysctlWritten) _tcpReorderingBefore ??= routes.SysctlFound;
         _log.Information("Cold start: links {Links} enslaved to {Device}{Master}; routes {Added} added, {Unshadowed} removed as shadowing, {Missing} missing; {Key} {Value} (pass {From}-{To} ms after the prelaunch)",
-            string.Join(",", _enslaved.Keys.Order()), device, eql.LostReason is null ? "" : " (brought up: " + eql.LostReason + ")",
+            _enslaved.Count == 0 ? "none yet" : string.Join(",", _enslaved.Keys.Order()), device, eql.LostReason is null ? "" : " (brought up: " + eql.LostReason + ")",
             routes.Added.Count, routes.Unshadowed.Count, routes.Missing.Count, RoutePass.TcpReordering, routes.Sysctl, started, _clock.ElapsedMilliseconds);
         if (!_links.All(_enslaved.ContainsKey) || routes.Missing.Count > 0 || routes.Shadowing.Count > 0) return false;
         _log.Information("Cold start: full state before the actors, {Ms} ms after the prelaunch", _clock.ElapsedMilliseconds);

@@ -76,7 +76,7 @@ start_daemon() {
   # SYSTEST_DAEMON_ENV: more NAME=VALUE words for a diagnostic run (e.g. an EventPipe trace of the JIT: tests/system/README.md)
   local extra_env=(); read -r -a extra_env <<<"${SYSTEST_DAEMON_ENV:-}"
   (cd "$RUNDIR" && { [ "${#extra_env[@]}" -eq 0 ] || export "${extra_env[@]}"; } \
-     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG") >>"$SYSTEST_OUT/product.log" 2>&1 &
+     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) >>"$SYSTEST_OUT/product.log" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
@@ -96,8 +96,8 @@ full_state() {
 # the full state, holding for SETTLE guest seconds (pppd re-adds its peer route after IPCP, a product may race
 # with that): STABLE_SINCE = when it started to hold
 STABLE_SINCE=""
-stable_full_state() { local t; full_state || return 1; t=$(now)
-  while ! older_than "$t" "${SYSTEST_SETTLE:-2}"; do full_state || return 1; sleep 0.2; done; STABLE_SINCE=$t; }
+stable_full_state() { local t _; full_state || return 1; read -r t _ </proc/uptime
+  while ! older_than "$t" "${SYSTEST_SETTLE:-2}"; do full_state || return 1; nap 0.2; done; STABLE_SINCE=$t; }
 state_line() { echo "slaves=$(enslaved_count) links=[$(ppp_links | tr '\n' ' ')] pppd=[$(pppd_pids)] eql=$(is_up eql && echo up || echo down) peer-via=$(route_dev "$TOPO_PEER") lan-via=$(route_dev "$TOPO_LAN_HOST") reordering=$(sysctl_value net.ipv4.tcp_reordering)"; }
 # what the product makes: pppd processes, up and enslaved links, eql up, routes via eql. Faults only remove such
 # elements, so an element that was not there at the previous poll is the product acting.
@@ -142,7 +142,7 @@ fault() { local kind=$1 what=$2 t0 e0 prev cur td="" tg="" tr degraded=false; sh
     fi
     if older_than "$t0" "$LIMIT"; then
       FAULT_STATUS[$kind]=not-recovered; log "NOT RECOVERED after ${LIMIT}s: $(state_line)"; return 1; fi
-    sleep 0.2
+    nap 0.2
   done
   tr=$(awk -v a="$t0" -v b="$STABLE_SINCE" 'BEGIN { printf "%.2f", b - a }'); [ -n "$td" ] || td=$tr
   if [ "${FAULT_DETECT_ON[$kind]:-}" = degraded ] && [ -n "$tg" ]; then td=$tg; fi

@@ -39,7 +39,12 @@ TOPO_ACCOUNT=hostb@127.0.0.1
 TOPO_JUMP=fireman@127.0.0.1:$TOPO_FIREMAN_PORT
 
 # ---------------------------------------------------------------- time, logging, waiting (guest time)
-now() { cut -d' ' -f1 /proc/uptime; }
+# Fork-free where they are polled: in the busy TCG guest each fork and exec costs tenths of a second, and the polls
+# that time the product (its full state, a fault's recovery) must not stamp it late by their own cost.
+now() { local u _; read -r u _ </proc/uptime; printf '%s\n' "$u"; }
+# nap SECONDS: sleep without a process (a read with a timeout on a pipe nobody writes to)
+exec {NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 log() { printf '@@ T+%ss %s\n' "$(now)" "$*" >&2; }
 fail() { log "FAIL: $*"; return 1; }
@@ -52,11 +57,15 @@ wait_for() { local limit=$1 what=$2 t0; shift 2; t0=$(now)
     if older_than "$t0" "$limit"; then
       log "TIMEOUT after ${limit}s waiting for: $what"; return 1
     fi
-    sleep 0.2
+    nap 0.2
   done
 }
 
-older_than() { awk -v a="$1" -v b="$(now)" -v l="$2" 'BEGIN { exit !(b - a > l) }'; }   # older_than T0 SECONDS
+# older_than T0 SECONDS: more than SECONDS of guest time since T0 (a `now`); in centiseconds with bash arithmetic
+# (/proc/uptime has two decimals), awk only for a limit with a fraction
+older_than() { local b _; read -r b _ </proc/uptime
+  if [[ $1 =~ ^[0-9]+\.[0-9][0-9]$ && $2 =~ ^[0-9]+$ ]]; then (( 10#${b/./} - 10#${1/./} > $2 * 100 )); return; fi
+  awk -v a="$1" -v b="$b" -v l="$2" 'BEGIN { exit !(b - a > l) }'; }
 
 # ---------------------------------------------------------------- kernel state helpers
 # (fork-free where it matters: these are polled, and every fork costs milliseconds in the TCG guest)
