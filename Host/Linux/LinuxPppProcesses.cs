@@ -280,15 +280,16 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         _tracked.TryGetValue(pid, out var tracked);
         if (tracked is not null) tracked.Stopping = true;
         var leadsGroup = Native.getpgid(pid) == pid;
-        // pppd itself first, at once: it then ends the ip-down it is waiting for and exits while the look below runs,
-        // instead of after it (the look took 0.8-1.9 s while three links stopped at once in the guest). Only pppd: its
-        // group may hold the kept connection's ProxyCommand, which the look must find first.
-        if (tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
-        var pppdSignalled = clock.Elapsed;
-        // One look at the processes before the SIGTERM, for both what to spare and whom to signal: it runs while the
-        // three links stop at once after the main slirp died, on the CPU their new chains need.
+        // One look at the processes, for both what to spare and whom to signal, taken before pppd is signalled: a pppd
+        // (or a stand-in) that ends at once has its children reparented to this subreaper while a walk of the
+        // children lists runs, and the kept connection's ProxyCommand could be missed and then ended with pppd's group.
         var all = Snapshot(tracked);
         var looked = clock.Elapsed;
+        // pppd itself next, at once: it then ends the ip-down it is waiting for and exits while the rest of the look
+        // (the chain, the kept connection's pipes) runs, instead of after it (the look took 0.8-1.9 s while three
+        // links stopped at once in the guest). Only pppd: its group may hold the kept connection's ProxyCommand.
+        if (tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
+        var pppdSignalled = clock.Elapsed;
         var chain = ProcessTree.Chain(pid, all);
         if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
