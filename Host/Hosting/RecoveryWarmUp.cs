@@ -31,6 +31,12 @@ public static class RecoveryWarmUp
         foreach (var t in Types) RuntimeHelpers.RunClassConstructor(t.TypeHandle);
         // The symbol reader: a stack with file and line opens it (and this assembly's pdb, when it is shipped).
         _ = new StackTrace(fNeedFileInfo: true).FrameCount;
+        // ... and the actors' pdb, which a stack with one of their frames opens (an exception rethrown through an
+        // actor's await formats one; a 10-fault soak once saw it opened at its fifth fault): a stack taken inside a
+        // call from the actors' assembly. The probe says slirp cannot serve, so nothing else runs.
+        _ = Ports.RemotePreparation.RunAsync([], killStale: false,
+            _ => Task.FromResult(new Ports.SlirpProbe(false, false, 0, false, $"warm-up, {new StackTrace(fNeedFileInfo: true).FrameCount} frames")),
+            _ => Task.FromResult(0), (_, _) => Task.CompletedTask, CancellationToken.None).GetAwaiter().GetResult();
         // The chain's stop: its look at the processes and at the kept connection's pipes, compiled before the first failure.
         if (OperatingSystem.IsLinux()) _ = Linux.SshMasters.WarmUp();
         return Types.Length;

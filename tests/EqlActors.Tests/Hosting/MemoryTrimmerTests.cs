@@ -76,6 +76,10 @@ public sealed class MemoryTrimmerTests : TestKit
     {
         // what the real daemon runs before its first trim: type loads and static constructors only
         Assert.True(RecoveryWarmUp.Run() >= RecoveryWarmUp.Types.Length);
+        // the symbol reader holds the pdbs it opened: the host's and the actors' are open from now on, not at a fault
+        var open = Directory.GetFiles("/proc/self/fd").Select(f => { try { return new FileInfo(f).LinkTarget; } catch (IOException) { return null; } }).ToList();
+        Assert.Contains(open, t => t?.EndsWith("/eqlactors.pdb", StringComparison.Ordinal) == true);
+        Assert.Contains(open, t => t?.EndsWith("/EqlActors.Actors.pdb", StringComparison.Ordinal) == true);
     }
 
     [Theory]
