@@ -66,6 +66,23 @@ public static class Rtnetlink
         }
     }
 
+    /// <summary>One attribute of a message body: its type (the nested and byte-order flags masked off) and its payload.</summary>
+    private delegate void AttributeVisitor(ushort type, ReadOnlySpan<byte> data);
+
+    /// <summary>Walks a message body's attributes from <paramref name="start"/>, stopping at a malformed one.</summary>
+    private static void ForEachAttribute(ReadOnlySpan<byte> body, int start, AttributeVisitor visit)
+    {
+        var off = start;
+        while (off + 4 <= body.Length)
+        {
+            var len = BinaryPrimitives.ReadUInt16LittleEndian(body[off..]);
+            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(body[(off + 2)..]) & 0x3fff);
+            if (len < 4 || off + len > body.Length) break;
+            visit(type, body.Slice(off + 4, len - 4));
+            off += Align(len);
+        }
+    }
+
     /// <summary>The negative errno of an NLMSG_ERROR message (0 is an ACK).</summary>
     public static int Error(byte[] buf, Message m) => BinaryPrimitives.ReadInt32LittleEndian(buf.AsSpan(m.Offset + HeaderSize));
 
@@ -77,13 +94,8 @@ public static class Rtnetlink
         string? name = null;
         int? mtu = null;
         long? rx = null, tx = null, rxPackets = null, txPackets = null;
-        var off = IfInfoSize;
-        while (off + 4 <= p.Length)
+        ForEachAttribute(p, IfInfoSize, (type, data) =>
         {
-            var len = BinaryPrimitives.ReadUInt16LittleEndian(p[off..]);
-            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(p[(off + 2)..]) & 0x3fff);
-            if (len < 4 || off + len > p.Length) break;
-            var data = p.Slice(off + 4, len - 4);
             switch (type)
             {
                 case IFLA_IFNAME:
@@ -106,8 +118,7 @@ public static class Rtnetlink
                     tx = BinaryPrimitives.ReadUInt32LittleEndian(data[12..]);
                     break;
             }
-            off += Align(len);
-        }
+        });
         return new RtLink(m.Type == RTM_DELLINK, index, name, flags, mtu, rx, tx) { RxPackets = rxPackets, TxPackets = txPackets };
     }
 
@@ -188,13 +199,8 @@ public static class Rtnetlink
         uint table = p[4];
         byte[]? dst = null, gw = null;
         int? oif = null;
-        var off = RtMsgSize;
-        while (off + 4 <= p.Length)
+        ForEachAttribute(p, RtMsgSize, (type, data) =>
         {
-            var len = BinaryPrimitives.ReadUInt16LittleEndian(p[off..]);
-            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(p[(off + 2)..]) & 0x3fff);
-            if (len < 4 || off + len > p.Length) break;
-            var data = p.Slice(off + 4, len - 4);
             switch (type)
             {
                 case RTA_DST: dst = data.ToArray(); break;
@@ -202,8 +208,7 @@ public static class Rtnetlink
                 case RTA_OIF when data.Length >= 4: oif = BinaryPrimitives.ReadInt32LittleEndian(data); break;
                 case RTA_TABLE when data.Length >= 4: table = BinaryPrimitives.ReadUInt32LittleEndian(data); break;
             }
-            off += Align(len);
-        }
+        });
         return new RtRoute(p[0], p[1], table, p[7], BinaryPrimitives.ReadUInt32LittleEndian(p[8..]), dst, gw, oif);
     }
 }

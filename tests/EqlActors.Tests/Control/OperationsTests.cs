@@ -20,13 +20,6 @@ public sealed class OperationsTests
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     private static async Task<string> Scrape(int port, string path = "/metrics")
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
@@ -55,7 +48,7 @@ public sealed class OperationsTests
     public async Task A_scrape_has_every_link_and_a_fault_raises_that_links_failure_class_in_metrics_and_status_json()
     {
         using var h = new DaemonHarness();
-        var port = FreePort();
+        var port = LoopbackPorts.Unused();
         var start = h.Cli("start", "--simulated", "--timeout", "90s", "--set", $"metrics.listen=127.0.0.1:{port}");
         Assert.True(start.Code == 0, start.ToString());
 

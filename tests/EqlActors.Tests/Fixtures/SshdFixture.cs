@@ -190,7 +190,7 @@ public sealed class Sshd : IDisposable
         Run.Checked("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey);
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = LoopbackPorts.Unused();
             var config = dir.File($"{name}_sshd_config");
             File.WriteAllText(config, $"""
                 Port {port}
@@ -226,14 +226,6 @@ public sealed class Sshd : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     /// <summary>Waits until the port accepts a connection (a condition, not a sleep), or sshd has died.</summary>
     private static bool WaitAccepting(int port, Process p, TimeSpan timeout)

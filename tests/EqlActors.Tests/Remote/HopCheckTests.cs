@@ -27,11 +27,7 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
     [Fact]
     public async Task A_closed_port_does_not_answer()
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        Assert.False(await _remote.HopAnswersAsync(Local(port), Timeout));
+        Assert.False(await _remote.HopAnswersAsync(Local(LoopbackPorts.Unused()), Timeout));
     }
 
     [Theory]
@@ -65,21 +61,12 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
 
     private static int Logins(Sshd s) => Accepted().Matches(s.Log).Count;
 
-    private static int ClosedPort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
     [Fact]
     public async Task Host_B_behind_a_jump_host_is_asked_through_it_over_one_login_kept_between_checks()
     {
         var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1);
         // host_B's sshd is away: the way through the jump host is made, and it tells that nothing answers.
-        var away = new SshRemoteHost(config with { Remote = config.Remote with { Account = config.Remote.Account with { Port = ClosedPort() } } });
+        var away = new SshRemoteHost(config with { Remote = config.Remote with { Account = config.Remote.Account with { Port = LoopbackPorts.Unused() } } });
         var (jump0, target0) = (Logins(sshd.Jump), Logins(sshd.Target));
         Assert.False(await away.HopAnswersAsync(away.Account, TimeSpan.FromSeconds(30)));
         Assert.False(await away.HopAnswersAsync(away.Account, TimeSpan.FromSeconds(30)));
@@ -102,7 +89,7 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
     public async Task A_jump_host_that_cannot_be_reached_makes_host_B_not_answer_and_leaves_no_way_open()
     {
         var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1);
-        var remote = new SshRemoteHost(config with { Remote = config.Remote with { JumpHosts = [config.Remote.JumpHosts[0] with { Port = ClosedPort() }] } });
+        var remote = new SshRemoteHost(config with { Remote = config.Remote with { JumpHosts = [config.Remote.JumpHosts[0] with { Port = LoopbackPorts.Unused() }] } });
         Assert.False(await remote.HopAnswersAsync(config.Remote.Account, TimeSpan.FromSeconds(30)));
         await Wait.UntilAsync(() => remote.OpenHopPaths == 0, TimeSpan.FromSeconds(30), "the failed way to be dropped");
     }
