@@ -31,7 +31,10 @@ public sealed class ProcessTreeTests
         using var sh = System.Diagnostics.Process.Start(psi)!;
         try
         {
-            await Fixtures.Wait.UntilAsync(() => ProcessTree.Children(sh.Id).Count == 2, TimeSpan.FromSeconds(20), "sh to fork both sleeps");
+            // A child is listed from its fork, still named sh until it execs sleep: wait for both names, not the count.
+            await Fixtures.Wait.UntilAsync(
+                () => ProcessTree.Children(sh.Id) is { Count: 2 } kids && kids.All(pid => ProcessTree.Stat(pid)?.Comm == "sleep"),
+                TimeSpan.FromSeconds(20), "sh to fork both sleeps and each to exec sleep");
             var below = ProcessTree.Descendants(Environment.ProcessId);
             var sleeps = ProcessTree.Children(sh.Id);
             Assert.Contains(below, p => p.Pid == sh.Id && p.ParentPid == Environment.ProcessId);
