@@ -82,16 +82,10 @@ public static class SimulateCommand
             var report = new SimulationRunner(run, timeline).Run();
             wall.Stop();
             traceWriter?.Flush();
-            if (asJson)
-            {
-                var node = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
-                node["wallSeconds"] = Math.Round(wall.Elapsed.TotalSeconds, 2);
-                Console.WriteLine(node.ToJsonString(Json));
-            }
-            else
-            {
-                PrintSummary(report, wall.Elapsed);
-            }
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, Json));
+            else PrintSummary(report);
+            // Wall time on stderr: stdout is the replay, the same bytes for the same seed and options.
+            Console.Error.WriteLine(WallLine(wall.Elapsed));
             if (!report.Success)
                 Console.Error.WriteLine($"eqlactors simulate: failed; replay this exact run with: {run.ReplayCommand(traceFile?.FullName ?? "replay.trace")}");
             return report.Success ? EqlActorsCli.Ok : EqlActorsCli.Failed;
@@ -131,10 +125,15 @@ public static class SimulateCommand
         };
     }
 
-    private static void PrintSummary(SimulationReport r, TimeSpan wall)
+    /// <summary>The run's wall time, on stderr (bench/ScaleBench reads it back with <see cref="WallPrefix"/>).</summary>
+    internal static string WallLine(TimeSpan wall) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{WallPrefix}{wall.TotalSeconds:0.00} s");
+
+    internal const string WallPrefix = "eqlactors simulate: wall time ";
+
+    private static void PrintSummary(SimulationReport r)
     {
         Console.WriteLine();
-        Console.WriteLine($"{r.FaultsInjected} faults injected, {r.FaultsRecovered} recovered over {TimeSpan.FromSeconds(r.SimulatedSeconds)} simulated ({wall.TotalSeconds:0.0} s wall)");
+        Console.WriteLine($"{r.FaultsInjected} faults injected, {r.FaultsRecovered} recovered over {TimeSpan.FromSeconds(r.SimulatedSeconds)} simulated");
         Console.WriteLine($"recovery: mean {r.MeanRecoverySeconds:0.0} s, max {r.MaxRecoverySeconds:0.0} s; availability {r.Availability:P2}; {r.LinkRestarts} link starts, {r.ImbalancesHealed} imbalances healed");
         Console.WriteLine($"after stop: {r.Leaks.Processes} processes, {r.Leaks.Slaves} slaves, {r.Leaks.Routes} routes left");
         foreach (var u in r.Unrecovered) Console.WriteLine($"UNRECOVERED: {u}");
