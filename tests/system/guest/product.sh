@@ -86,11 +86,14 @@ pppd_pids() { procs_named pppd | sort -n | tr '\n' ' '; }
 pppd_of() { head -n 1 "/run/$1.pid" 2>/dev/null; }    # pppd writes /run/IFNAME.pid whatever its linkname
 # full state: NLINKS ppp links enslaved, eql up with its address, exactly NLINKS pppd, host_B and the LAN routed via
 # eql, tcp_reordering 127
+# (no fork: every check is bash reading /proc and /sys, so that it stamps the state when it was reached and not a
+# few `ip` processes later)
 full_state() {
   all_enslaved "$NLINKS" || return 1
-  local p=() v; mapfile -t p < <(procs_named pppd); [ "${#p[@]}" -eq "$NLINKS" ] || return 1
+  local n=0 f c v; for f in /proc/[0-9]*/comm; do read -r c 2>/dev/null <"$f" && [ "$c" = pppd ] && n=$((n + 1)); done
+  [ "$n" -eq "$NLINKS" ] || return 1
   read -r v </proc/sys/net/ipv4/tcp_reordering; [ "$v" = 127 ] || return 1
-  [[ $(ip -4 -o addr show dev eql) == *" $TOPO_EQL_ADDR/24 "* ]] || return 1
+  has_addr eql "$TOPO_EQL_ADDR" 24 || return 1
   routed_via_eql "$TOPO_PEER" && routed_via_eql "$TOPO_LAN_HOST"
 }
 # the full state, holding for SETTLE guest seconds (pppd re-adds its peer route after IPCP, a product may race

@@ -84,8 +84,38 @@ procs_named() { local f c p; for f in /proc/[0-9]*/comm; do read -r c 2>/dev/nul
   [ "$c" = "$1" ] || continue; p=${f#/proc/}; echo "${p%/comm}"; done; return 0; }
 sysctl_value() { local v; read -r v <"/proc/sys/${1//.//}"; echo "$v"; }
 routes() { ip -4 route show; }
-route_dev() { local r; r=$(ip -4 -o route get "$1" 2>/dev/null) || return 0; r=${r#* dev }; echo "${r%% *}"; }
-routed_via_eql() { [ "$(route_dev "$1")" = eql ]; }
+# route_lookup A.B.C.D: ROUTE_DEV = the device the main table routes a remote address through ("" when none, or a
+# reject route), as `ip -4 route get` answers for a non-local address with no policy rules (longest prefix, then the
+# lowest metric), read from /proc/net/route without a fork: the full-state poll runs it twice per check, and two `ip`
+# processes took tenths of a second each in the busy guest, stamping the product's state late by their cost.
+# /proc/net/route holds the addresses in the kernel's byte order (little endian here): 10.0.2.2 is 0202000A.
+ROUTE_DEV=""
+route_lookup() { local o=(${1//./ }) t best=-1 bestm=0 iface dst gw fl rc use met mask rest len m
+  t=$(( o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24 )); ROUTE_DEV=""
+  { read -r _
+    while read -r iface dst gw fl rc use met mask rest; do
+      (( 16#$fl & 0x1 )) && (( (t & 16#$mask) == 16#$dst )) || continue     # RTF_UP, and the prefix matches
+      m=$((16#$mask)); len=0; while (( m )); do len=$((len + (m & 1))); m=$((m >> 1)); done
+      if (( len > best || (len == best && met < bestm) )); then best=$len bestm=$met
+        if (( 16#$fl & 0x200 )); then ROUTE_DEV=""; else ROUTE_DEV=$iface; fi; fi  # RTF_REJECT: unreachable
+    done; } </proc/net/route
+}
+route_dev() { route_lookup "$1"; echo "$ROUTE_DEV"; }
+routed_via_eql() { route_lookup "$1"; [ "$ROUTE_DEV" = eql ]; }
+# has_addr DEV A.B.C.D PREFIX: DEV holds that address with that prefix, fork-free: the address is a local one
+# (/proc/net/fib_trie: "|-- A.B.C.D" then "/32 host LOCAL") and DEV has the connected route of its subnet (no gateway)
+has_addr() { local dev=$1 o=(${2//./ }) plen=$3 t nm mask line prev="" local_addr=false iface dst gw fl rc use met m rest
+  t=$(( o[0] | o[1] << 8 | o[2] << 16 | o[3] << 24 ))
+  nm=$(( plen ? (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF : 0 ))                      # network order, then as the kernel
+  mask=$(( (nm >> 24 & 255) | (nm >> 16 & 255) << 8 | (nm >> 8 & 255) << 16 | (nm & 255) << 24 ))
+  while read -r line; do [[ $prev == "|-- $2" && $line == "/32 host LOCAL" ]] && { local_addr=true; break; }; prev=$line; done </proc/net/fib_trie
+  $local_addr || return 1
+  { read -r _
+    while read -r iface dst gw fl rc use met m rest; do
+      [ "$iface" = "$dev" ] && (( 16#$dst == (t & mask) && 16#$gw == 0 && 16#$m == mask )) && return 0
+    done; } </proc/net/route
+  return 1
+}
 # counters of every ppp link, one "name tx rx" per line
 counters() { local l; for l in $(ppp_links); do echo "$l $(tx_bytes "$l") $(rx_bytes "$l")"; done; }
 # shares BEFORE AFTER tx|rx: per-link percentages of the delta, as a JSON array ordered by link name
