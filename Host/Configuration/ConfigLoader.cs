@@ -49,6 +49,27 @@ public static class ConfigLoader
     public static ConfigResult FromJson(string json, string name = "json") =>
         Build(name, System.Text.Encoding.UTF8.GetBytes(json), [], new Hashtable(), []);
 
+    /// <summary>
+    /// Loads a configuration that uses every kind of source and value (file, environment, <c>--set</c>; scalars,
+    /// lists, the priority map), to compile the loader's code before <c>run</c> needs it (<see cref="Hosting.StartWarmUp"/>).
+    /// Reads no file and no environment variable.
+    /// </summary>
+    internal static ConfigResult WarmUp() =>
+        Build("warm-up", WarmUpJson, ["ppp.mtu=1500"], new Hashtable { ["EQLACTORS__EQL__MTU"] = "1500" }, []);
+
+    private static readonly byte[] WarmUpJson = """
+        {
+          "links": [0, 1, 2],
+          "remote": { "account": "user@host:22", "jumpHosts": ["user@jump"], "slirpCommand": "bin/slirp", "attach": "unix",
+                      "identityFile": "/nonexistent/id", "knownHostsFile": "/nonexistent/known_hosts", "connectTimeoutSeconds": 60 },
+          "ppp": { "pppdPath": "/usr/sbin/pppd", "mtu": 1500 },
+          "eql": { "address": "10.0.0.1", "netmask": "255.255.255.0", "mtu": 1500, "linkPriorities": { "1": 28800 } },
+          "routes": { "remoteLans": ["10.0.1.0/24"] },
+          "supervision": { "linkUpTimeoutSeconds": 120 },
+          "control": { "logLevel": "Information" }
+        }
+        """u8.ToArray();
+
     private static ConfigResult Build(string? jsonName, byte[]? json, IReadOnlyList<string> sets, IDictionary environment, List<ConfigError> errors)
     {
         var builder = new ConfigurationBuilder();
