@@ -133,20 +133,26 @@ public static class ConfigLoader
     private static Dictionary<string, (string Name, string Value)> EnvironmentValues(IDictionary environment, List<ConfigError> errors, List<string> warnings)
     {
         var values = new Dictionary<string, (string Name, string Value)>(StringComparer.OrdinalIgnoreCase);
-        foreach (var entry in environment.Cast<DictionaryEntry>().OrderBy(e => e.Key as string, StringComparer.Ordinal))
+        // Ours only, by name (ordinal), so that the messages come in a stable order. A loop and a List<string>, not
+        // LINQ: LINQ over DictionaryEntry (a value type) is code that the ReadyToRun image lacks, compiled at every
+        // daemon start (docs/benchmarks.md, section 32).
+        var names = new List<string>();
+        foreach (DictionaryEntry entry in environment)
+            if (entry.Key is string key && key.StartsWith("EQLACTORS_", StringComparison.OrdinalIgnoreCase)) names.Add(key);
+        names.Sort(StringComparer.Ordinal);
+        foreach (var name in names)
         {
             // EQLACTORS_PPP_MTU: one underscore where two are meant; ignored, but not without a word.
-            if (entry.Key is string near && near.StartsWith("EQLACTORS_", StringComparison.OrdinalIgnoreCase)
-                && !near.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
-                && !OwnVariables.Contains(near, StringComparer.OrdinalIgnoreCase))
+            if (!name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
+                && !OwnVariables.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
-                var meant = EnvironmentPrefix + string.Join("__", near["EQLACTORS_".Length..].Split('_', StringSplitOptions.RemoveEmptyEntries));
-                warnings.Add($"environment variable {near} is ignored: configuration variables separate their parts with two underscores (did you mean {meant}?)");
+                var meant = EnvironmentPrefix + string.Join("__", name["EQLACTORS_".Length..].Split('_', StringSplitOptions.RemoveEmptyEntries));
+                warnings.Add($"environment variable {name} is ignored: configuration variables separate their parts with two underscores (did you mean {meant}?)");
                 continue;
             }
-            if (entry.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
             var rest = name[EnvironmentPrefix.Length..];
-            var value = entry.Value as string ?? "";
+            var value = environment[name] as string ?? "";
             if (rest.Length == 0 || !rest.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') || rest.Split("__").Any(s => s.Length == 0))
             {
                 errors.Add(new ConfigError(name, value, "not a configuration variable: expected EQLACTORS__SECTION__KEY (letters, digits, '__' between parts)") { Source = "environment" });

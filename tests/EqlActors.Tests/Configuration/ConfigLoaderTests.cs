@@ -23,6 +23,19 @@ public class ConfigLoaderTests
         }
         """;
 
+    /// <summary>
+    /// The start's warm-up (Hosting/StartWarmUp.cs) loads this to compile the loader's code on a second thread: were it
+    /// invalid, the warm-up would stop at the first error and leave part of that code to the daemon's main thread.
+    /// </summary>
+    [Fact]
+    public void The_start_warm_up_s_configuration_is_valid_and_uses_every_kind_of_source()
+    {
+        var result = ConfigLoader.WarmUp();
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(["warm-up", "environment", "--set"], result.Sources);
+        Assert.Equal(28800, result.Config!.Eql.LinkPriorities[1]);
+    }
+
     [Fact]
     public void The_defaults_validate()
     {
