@@ -40,7 +40,8 @@ public static class StartClock
     /// both per step.
     /// </summary>
     public static StartMark Mark() => new(Now(), System.Runtime.JitInfo.GetCompiledMethodCount(),
-        System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds, AppDomain.CurrentDomain.GetAssemblies().Length);
+        System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds, AppDomain.CurrentDomain.GetAssemblies().Length,
+        Environment.CpuUsage.TotalTime.TotalMilliseconds);
 
     // /proc/self/stat field 22 is the start time in clock ticks since boot; /proc/uptime is now since boot. Both are
     // coarse (10 ms ticks) but the steps measured here take hundreds of milliseconds to seconds in the guest.
@@ -63,14 +64,15 @@ public static class StartClock
 
 /// <summary>
 /// One point of the start: ms since the process started, methods the JIT compiled and its time so far (all threads),
-/// assemblies loaded.
+/// assemblies loaded, and the process's CPU time (all threads: what a step cost beside how long it took, which tells
+/// work done on a second thread from work saved).
 /// </summary>
-public readonly record struct StartMark(double Ms, long Methods, double JitMs, int Assemblies)
+public readonly record struct StartMark(double Ms, long Methods, double JitMs, int Assemblies, double CpuMs)
 {
-    /// <summary>What the JIT did from <paramref name="before"/> to this mark, for the start line: "+N methods, M ms JIT, +A assemblies".</summary>
+    /// <summary>What was done from <paramref name="before"/> to this mark, for the start line: "+N methods, M ms JIT, +A assemblies, C ms CPU".</summary>
     public string Since(StartMark before) => string.Create(CultureInfo.InvariantCulture,
-        $"+{Methods - before.Methods} methods, {JitMs - before.JitMs:0} ms JIT, +{Assemblies - before.Assemblies} assemblies");
+        $"+{Methods - before.Methods} methods, {JitMs - before.JitMs:0} ms JIT, +{Assemblies - before.Assemblies} assemblies, {CpuMs - before.CpuMs:0} ms CPU");
 
-    /// <summary>The totals at this mark: "N methods, M ms JIT, A assemblies".</summary>
-    public string Totals() => string.Create(CultureInfo.InvariantCulture, $"{Methods} methods, {JitMs:0} ms JIT, {Assemblies} assemblies");
+    /// <summary>The totals at this mark: "N methods, M ms JIT, A assemblies, C ms CPU".</summary>
+    public string Totals() => string.Create(CultureInfo.InvariantCulture, $"{Methods} methods, {JitMs:0} ms JIT, {Assemblies} assemblies, {CpuMs:0} ms CPU");
 }
