@@ -28,12 +28,12 @@ public class ConfigLoaderTests
     /// invalid, the warm-up would stop at the first error and leave part of that code to the daemon's main thread.
     /// </summary>
     [Fact]
-    public void The_start_warm_up_s_configuration_is_valid_and_uses_every_kind_of_source()
+    public void The_start_warm_up_s_configuration_is_valid_and_a_file_alone()
     {
         var result = ConfigLoader.WarmUp();
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        Assert.Equal(["warm-up", "environment", "--set"], result.Sources);
-        Assert.Equal(28800, result.Config!.Eql.LinkPriorities[1]);
+        Assert.Equal(["warm-up"], result.Sources);
+        Assert.Equal([0, 1, 2], result.Config!.Links.ToArray());
     }
 
     [Fact]
