@@ -30,11 +30,7 @@ public static class EqlActorsCli
 
     public static RootCommand Build()
     {
-        var root = new RootCommand(
-            "EqlActors: a self-healing bundle of pppd <-> ssh <-> slirp links balanced by the Linux EQL driver.");
-        root.Options.Add(ConfigOption);
-        root.Options.Add(SetOption);
-
+        var root = Root();
         root.Subcommands.Add(RunCommand.Build());
         foreach (var verb in ControlCommands.Build()) root.Subcommands.Add(verb);
         root.Subcommands.Add(SimulateCommand.Build());
@@ -46,6 +42,32 @@ public static class EqlActorsCli
         return root;
     }
 
+    private static RootCommand Root()
+    {
+        var root = new RootCommand(
+            "EqlActors: a self-healing bundle of pppd <-> ssh <-> slirp links balanced by the Linux EQL driver.");
+        root.Options.Add(ConfigOption);
+        root.Options.Add(SetOption);
+        return root;
+    }
+
+    /// <summary>
+    /// <c>run</c> is how the daemon starts (systemd, <c>eqlactors start</c>), and the links fork only after this parse:
+    /// building every verb first costs start time in a slow machine (docs/benchmarks.md, section 32). So <c>run</c>'s
+    /// command line is parsed first against a root that has only <c>run</c>, and that parse is kept only when it went
+    /// cleanly to <c>run</c>'s own action. Anything else (an error, <c>--help</c>, a directive) is parsed again with the
+    /// whole tree: help and error lines are exactly those of the full command line. Null: not kept.
+    /// </summary>
+    internal static ParseResult? ParseRunAlone(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "run") return null;
+        var root = Root();
+        var run = RunCommand.Build();
+        root.Subcommands.Add(run);
+        var parse = root.Parse(args);
+        return parse.Errors.Count == 0 && parse.CommandResult.Command == run && parse.Action == run.Action ? parse : null;
+    }
+
     /// <summary>
     /// Parses and runs, the way every entry point must: a usage error (unknown verb or option, a value of the wrong
     /// kind, a missing argument) is one plain line on stderr and exit 2, never the full help and never exit 1, which
@@ -54,7 +76,7 @@ public static class EqlActorsCli
     public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
     {
         configuration ??= new InvocationConfiguration();
-        var parse = Build().Parse(args);
+        var parse = ParseRunAlone(args) ?? Build().Parse(args);
         if (parse.Errors.Count == 0) return await parse.InvokeAsync(configuration);
         var verb = string.Join(' ', Path(parse.CommandResult));
         var problems = parse.Errors.Select(e => Plain(e.Message, parse.CommandResult.Command)).Distinct().ToList();

@@ -19,6 +19,7 @@ public static class RunCommand
         command.Options.Add(SimulatedOption);
         command.SetAction(async (parse, _) =>
         {
+            StartClock.CommandLine = StartClock.Mark();
             // Overrides from `eqlactors start` arrive in the environment (not argv, where ps shows them to everyone).
             if (StartOverrides.Take() is not { } inherited)
             {

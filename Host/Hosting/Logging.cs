@@ -22,7 +22,21 @@ public static class Logging
     /// for a daemon that <c>eqlactors start</c> detached into a log file (<c>EQLACTORS_LOG_STYLE=file</c>):
     /// timestamped lines.
     /// </summary>
-    public static Serilog.Core.Logger Create(LogEventLevel level, string? logFile)
+    public static Serilog.Core.Logger Create(LogEventLevel level, string? logFile) => Configure(level, logFile, warmUp: false).CreateLogger();
+
+    /// <summary>
+    /// Builds a logger the way <see cref="Create"/> does and logs one event like the start line through it, to compile
+    /// and load Serilog's code before <c>run</c> needs it (<see cref="StartWarmUp"/>): the sinks are the real ones
+    /// restricted to a level the event is below (constructed, never written to), and the two plain-text templates
+    /// rendered to <see cref="TextWriter.Null"/>. No log file is opened.
+    /// </summary>
+    internal static void WarmUp()
+    {
+        using var logger = Configure(ParseLevel("Information"), null, warmUp: true).CreateLogger();
+        logger.ForContext("SourceContext", "EqlActors.Host").Information("Start: managed code after {Runtime:0} ms, {Step}", 1.5, "warm-up");
+    }
+
+    private static LoggerConfiguration Configure(LogEventLevel level, string? logFile, bool warmUp)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -32,19 +46,26 @@ public static class Logging
 
         config = config.WriteTo.Sink(Serilog.Configuration.LoggerSinkConfiguration.Wrap(sink => new ActorTimestamps(sink), sinks =>
         {
+            // The warm-up's sinks take nothing (the level it logs at is below them).
+            var only = warmUp ? LogEventLevel.Fatal : LogEventLevel.Verbose;
             // systemd sets JOURNAL_STREAM when stderr is the journal; a detached daemon's stderr is a plain log file.
             if (!Console.IsErrorRedirected)
-                sinks.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose);
+                sinks.Console(outputTemplate: TerminalTemplate, standardErrorFromLevel: LogEventLevel.Verbose, restrictedToMinimumLevel: only);
             else if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null && Environment.GetEnvironmentVariable("EQLACTORS_LOG_STYLE") == "file")
-                sinks.Console(new MessageTemplateTextFormatter(StderrFileTemplate), standardErrorFromLevel: LogEventLevel.Verbose);
+                sinks.Console(new MessageTemplateTextFormatter(StderrFileTemplate), standardErrorFromLevel: LogEventLevel.Verbose, restrictedToMinimumLevel: only);
             else
-                sinks.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)));
+                sinks.Sink(new JournalFriendlySink(new MessageTemplateTextFormatter(JournalTemplate)), restrictedToMinimumLevel: only);
 
-            if (!string.IsNullOrEmpty(logFile))
+            if (warmUp)
+            {
+                sinks.Sink(new Nowhere(new MessageTemplateTextFormatter(StderrFileTemplate)));
+                sinks.Sink(new Nowhere(new MessageTemplateTextFormatter(JournalTemplate)));
+            }
+            else if (!string.IsNullOrEmpty(logFile))
                 sinks.File(logFile, outputTemplate: FileTemplate, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
         }));
 
-        return config.CreateLogger();
+        return config;
     }
 
     /// <summary>
@@ -91,6 +112,12 @@ public static class Logging
 
         /// <summary>The text with control characters (and backslashes, so the result is unambiguous) escaped, unquoted.</summary>
         public static string Escape(string text) => Configuration.ConfigError.Quote(text, int.MaxValue)[1..^1];
+    }
+
+    /// <summary>Renders each event and drops the text: the warm-up's stand-in for the plain-text sinks.</summary>
+    private sealed class Nowhere(MessageTemplateTextFormatter formatter) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(LogEvent logEvent) => formatter.Format(logEvent, TextWriter.Null);
     }
 
     /// <summary>Writes <c>&lt;N&gt;</c> (sd-daemon(3) priority) before each line so journald keeps the level.</summary>

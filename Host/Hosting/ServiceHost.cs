@@ -71,18 +71,18 @@ public static class ServiceHost
 
     public static async Task<int> RunAsync(BundleConfig config, bool simulated, Action<IServiceCollection>? extra = null)
     {
-        var entered = StartClock.Now();
+        var entered = StartClock.Mark();
         using var logger = Logging.Create(Logging.ParseLevel(config.Control.LogLevel), config.Control.LogFile);
         Log.Logger = logger; // Akka.Logger.Serilog's SerilogLogger writes to the static logger.
         var log = logger.ForContext("SourceContext", "EqlActors.Host");
         try
         {
-            var logged = StartClock.Now();
+            var logged = StartClock.Mark();
             var state = new DaemonState(config, simulated);
             // Bound before anything else: a second daemon must fail here, before its actors touch the links.
             using var listener = new Control.ControlListener(Control.ControlSocket.Listen(config.Control.SocketPath), config.Control.SocketPath);
-            var bound = StartClock.Now();
-            var launched = double.NaN;
+            var bound = StartClock.Mark();
+            var launched = bound with { Ms = double.NaN };
             // A SIGTERM while the links are prelaunched and the host is built (seconds in a slow guest) must not
             // leave the prelaunched chains behind.
             using var stopEarly = new CancellationTokenSource();
@@ -99,15 +99,19 @@ public static class ServiceHost
                         // The ssh masters' sockets go in the runtime directory: it must exist before the first chain starts.
                         RuntimeDirectory.Ensure(config.Control.SocketPath);
                         state.Prelaunched = await Prelaunch.RunAsync(config, new LinuxPppProcesses(), log);
-                        launched = StartClock.Now();
+                        launched = StartClock.Mark();
                         // The ports the actors will use, made now: the cold start enslaves and routes the prelaunched
                         // links through them while the host is built.
                         state.Ports = LinuxSystem.Create(config, ppp: state.Prelaunched);
                         state.ColdStart = ColdStart.Begin(config, state.Prelaunched, state.Ports, log);
                     }
-                    log.Information("Start: managed code after {Runtime:0} ms, the run verb (command line, configuration) after {Entered:0} ms, " +
-                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, prelaunch done after {Launched:0} ms (since the process started)",
-                        StartClock.AtMain, entered, logged, bound, launched);
+                    var main = StartClock.MainMark;
+                    var parsed = StartClock.CommandLine ?? main;
+                    log.Information("Start: managed code after {Runtime:0} ms, command line after {Parsed:0} ms, configuration after {Entered:0} ms, " +
+                        "logger after {Logged:0} ms, control socket bound after {Bound:0} ms, prelaunch done after {Launched:0} ms (since the process started); " +
+                        "JIT at Main: {MainJit}; command line: {ParsedJit}; configuration: {EnteredJit}; logger: {LoggedJit}; control socket: {BoundJit}; prelaunch: {LaunchedJit}",
+                        StartClock.AtMain, parsed.Ms, entered.Ms, logged.Ms, bound.Ms, launched.Ms,
+                        main.Totals(), parsed.Since(main), entered.Since(parsed), logged.Since(entered), bound.Since(logged), launched.Since(bound));
                     host = Build(state, listener, extra);
                 }
                 finally

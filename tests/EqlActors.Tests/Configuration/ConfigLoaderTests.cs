@@ -23,6 +23,19 @@ public class ConfigLoaderTests
         }
         """;
 
+    /// <summary>
+    /// The start's warm-up (Hosting/StartWarmUp.cs) loads this to compile the loader's code on a second thread: were it
+    /// invalid, the warm-up would stop at the first error and leave part of that code to the daemon's main thread.
+    /// </summary>
+    [Fact]
+    public void The_start_warm_up_s_configuration_is_valid_and_a_file_alone()
+    {
+        var result = ConfigLoader.WarmUp();
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(["warm-up"], result.Sources);
+        Assert.Equal([0, 1, 2], result.Config!.Links.ToArray());
+    }
+
     [Fact]
     public void The_defaults_validate()
     {
