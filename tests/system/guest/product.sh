@@ -69,6 +69,7 @@ write_config() { local extra=""
 EOF
 }
 
+# start_daemon [LOG]: the daemon's output goes to LOG (default product.log)
 start_daemon() {
   # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
   DAEMON_EPOCH=$(date +%s.%N)
@@ -76,7 +77,7 @@ start_daemon() {
   # SYSTEST_DAEMON_ENV: more NAME=VALUE words for a diagnostic run (e.g. an EventPipe trace of the JIT: tests/system/README.md)
   local extra_env=(); read -r -a extra_env <<<"${SYSTEST_DAEMON_ENV:-}"
   (cd "$RUNDIR" && { [ "${#extra_env[@]}" -eq 0 ] || export "${extra_env[@]}"; } \
-     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) >>"$SYSTEST_OUT/product.log" 2>&1 &
+     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) >>"${1:-$SYSTEST_OUT/product.log}" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
@@ -306,9 +307,8 @@ if [[ " ${SYSTEST_FAULTS:-} " == *" early-stop "* ]]; then
   # a slirp the baselines left (a loaded guest) would be taken for the daemon's and count as left by it
   kill_remote_slirps 2>/dev/null || pkill -KILL -u hostb -x slirp || true
   wait_for 30 "no slirp of hostb before the early stop" not pgrep -u hostb -x slirp || true
-  (cd "$RUNDIR" && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) \
-    >>"$SYSTEST_OUT/early-stop.log" 2>&1 &
-  early=$!; te=$(now)
+  start_daemon "$SYSTEST_OUT/early-stop.log"
+  early=$DAEMON_PID; te=$(now)
   early_left() { pgrep -x pppd || pgrep -u hostb -x slirp || pgrep -x ssh || [ "$(enslaved_count)" != 0 ] \
     || ip -4 route show | grep -q 'dev eql' || [ "$(sysctl_value net.ipv4.tcp_reordering)" != 3 ]; }
   EARLY_STOP='"left"'
