@@ -18,6 +18,7 @@ public static class OffloadedPorts
         new Remote(ports.Remote, threads))
     {
         Probe = ports.Probe is null ? null : new HealthProbe(ports.Probe, threads),
+        SysctlOriginals = new Originals(ports.SysctlOriginals, threads),
     };
 
     private sealed class Ppp(IPppProcesses inner, PortThreads t) : IPppProcesses, IDisposable
@@ -85,6 +86,13 @@ public static class OffloadedPorts
 
         public Task<string?> ReadAsync(string key, CancellationToken ct = default) => t.Run(() => inner.ReadAsync(key, ct));
         public Task WriteAsync(string key, string value, CancellationToken ct = default) => t.Run(() => inner.WriteAsync(key, value, ct));
+    }
+
+    private sealed class Originals(ISysctlOriginals inner, PortThreads t) : ISysctlOriginals
+    {
+        public Task<string?> ReadAsync(string key, CancellationToken ct = default) => t.Run(() => inner.ReadAsync(key, ct));
+        public Task KeepAsync(string key, string value, CancellationToken ct = default) => t.Run(() => inner.KeepAsync(key, value, ct));
+        public Task ForgetAsync(string key, CancellationToken ct = default) => t.Run(() => inner.ForgetAsync(key, ct));
     }
 
     private sealed class Remote(IRemoteHost inner, PortThreads t) : IRemoteHost, IDisposable

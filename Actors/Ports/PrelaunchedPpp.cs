@@ -12,10 +12,19 @@ namespace EqlActors.Ports;
 /// <see cref="EndConnectionAsync"/> spares its ssh master (the stale one was ended before the prelaunch). A link
 /// whose prelaunch threw starts normally, with the prelaunch's generation on a clean start, so that every unit
 /// waits for the same main slirp. Chains never taken over (a stop before the take-over) are ended by
-/// <see cref="EndUnclaimedAsync"/>.
+/// <see cref="EndUnclaimedAsync"/>. A chain's buffer keeps at most <see cref="MaxBufferedLines"/> output lines
+/// (the newest), its interface and its exit: what the link actor decides on.
 /// </summary>
-public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDisposable
+/// <param name="dropped">Told, at a take-over, how many of the link's lines were dropped (link, count); for the log.</param>
+public sealed class PrelaunchedPpp(IPppProcesses inner, Action<int, int>? dropped = null) : IPppProcesses, IDisposable
 {
+    /// <summary>
+    /// The output lines a chain's buffer keeps: as many as the link actor keeps to explain a failure
+    /// (<see cref="Actors.FailureReasons.MaxLines"/>). Older lines are dropped and counted: a pppd that chatters (or
+    /// retries) for the seconds before the take-over must not grow the daemon without bound.
+    /// </summary>
+    public const int MaxBufferedLines = Actors.FailureReasons.MaxLines;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Prelaunch> _pending = [];
 
@@ -106,6 +115,7 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
         {
             // Replayed before the call completes: the actor has them (stashed) before it learns the process.
             var ifname = buffer.Attach(events);
+            if (buffer.Dropped > 0) dropped?.Invoke(launch.Link, buffer.Dropped);
             return Task.FromResult(process with { Interface = ifname ?? process.Interface });
         }
         // The prelaunch of this link threw: the first clean start joins the prelaunched units' generation.
@@ -150,14 +160,24 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
 
     /// <summary>
     /// A chain's events until its link actor takes it over, in the order they came (from any thread), then
-    /// forwarded. Replay and forwarding happen under the lock, so a live event never overtakes a buffered one.
+    /// forwarded. Replay and forwarding happen under the lock, so a live event never overtakes a buffered one. Of the
+    /// output lines only the newest <paramref name="maxLines"/> wait (the oldest go, counted in <see cref="Dropped"/>);
+    /// the interface and the exit always do.
     /// </summary>
-    public sealed class BufferedEvents : IPppEvents
+    public sealed class BufferedEvents(int maxLines = MaxBufferedLines) : IPppEvents
     {
         private readonly Lock _lock = new();
-        private readonly List<Action<IPppEvents>> _buffer = [];
+        private readonly List<(bool Line, Action<IPppEvents> Event)> _buffer = [];
         private IPppEvents? _target;
         private string? _interface;
+        private int _lines;
+        private int _dropped;
+
+        /// <summary>How many output lines were dropped before the take-over.</summary>
+        public int Dropped
+        {
+            get { lock (_lock) return _dropped; }
+        }
 
         /// <summary>The interface pppd reported so far; null before its "Using interface" line.</summary>
         public string? Interface
@@ -177,29 +197,39 @@ public sealed class PrelaunchedPpp(IPppProcesses inner) : IPppProcesses, IDispos
             lock (_lock)
             {
                 if (_target is not null) throw new InvalidOperationException("the prelaunched chain was taken over already");
-                foreach (var e in _buffer) e(target);
+                foreach (var (_, e) in _buffer) e(target);
                 _buffer.Clear();
+                _lines = 0;
                 _target = target;
                 return _interface;
             }
         }
 
-        public void Exited(PppExit exit) => Deliver(e => e.Exited(exit));
+        public void Exited(PppExit exit) => Deliver(false, e => e.Exited(exit));
 
         public void InterfaceAssigned(int link, int pid, string ifname)
         {
             lock (_lock) _interface = ifname;
-            Deliver(e => e.InterfaceAssigned(link, pid, ifname));
+            Deliver(false, e => e.InterfaceAssigned(link, pid, ifname));
         }
 
-        public void Output(int link, int pid, string line) => Deliver(e => e.Output(link, pid, line));
+        public void Output(int link, int pid, string line) => Deliver(true, e => e.Output(link, pid, line));
 
-        private void Deliver(Action<IPppEvents> e)
+        private void Deliver(bool line, Action<IPppEvents> e)
         {
             lock (_lock)
             {
-                if (_target is null) _buffer.Add(e);
-                else e(_target);
+                if (_target is not null)
+                {
+                    e(_target);
+                    return;
+                }
+                _buffer.Add((line, e));
+                if (!line || ++_lines <= maxLines) return;
+                // The oldest line goes; the events around it keep their order.
+                _buffer.RemoveAt(_buffer.FindIndex(b => b.Line));
+                _lines--;
+                _dropped++;
             }
         }
     }

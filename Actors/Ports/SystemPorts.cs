@@ -11,4 +11,10 @@ public sealed record SystemPorts(
 {
     /// <summary>End-to-end probes (health.enabled); null where none exists: the health actor then only samples counters.</summary>
     public IHealthProbe? Probe { get; init; }
+
+    /// <summary>
+    /// Where the sysctl values found before the first change are kept (<see cref="ISysctlOriginals"/>). The default
+    /// keeps them in memory; the Linux system and the simulated one keep them where a restarted daemon finds them.
+    /// </summary>
+    public ISysctlOriginals SysctlOriginals { get; init; } = new SysctlOriginalsInMemory();
 }

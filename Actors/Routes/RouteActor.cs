@@ -8,8 +8,9 @@ namespace EqlActors.Actors;
 /// <summary>
 /// Keeps exactly the configured routes (remote LANs dev eql, the management net via 10.0.2.2 dev eql) and
 /// net.ipv4.tcp_reordering: adds what is missing on every reconcile, removes only its own routes at stop and
-/// puts the sysctl back as it found it. It also removes routes on the links' own devices that shadow a desired
-/// route: pppd's peer route <c>10.0.2.2 dev pppN</c> (added by the kernel with each link's address) is more
+/// puts the sysctl back as it was before the product's first change (kept outside the daemon, so a daemon that
+/// replaced a killed one knows it too: <see cref="ISysctlOriginals"/>). It also removes routes on the links' own
+/// devices that shadow a desired route: pppd's peer route <c>10.0.2.2 dev pppN</c> (added by the kernel with each link's address) is more
 /// specific than <c>10.0.2.0/28 via 10.0.2.2 dev eql</c>, so without this all management traffic would leave
 /// by the first ppp that came up, the HOWTO script's mistake.
 /// </summary>
@@ -57,11 +58,12 @@ public sealed class RouteActor : PortActor
         if (!_active) return;
         var routes = _ctx.Ports.Routes;
         var sysctl = _ctx.Ports.Sysctl;
+        var originals = _ctx.Ports.SysctlOriginals;
         var desired = _desired;
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
         var device = _ctx.Config.Eql.Device;
         var request = _request;
-        RunPort(() => RoutePass.RunAsync(routes, sysctl, desired, device, wanted), pass =>
+        RunPort(() => RoutePass.RunAsync(routes, sysctl, originals, desired, device, wanted), pass =>
         {
             if (pass.SysctlWritten)
             {
@@ -87,10 +89,11 @@ public sealed class RouteActor : PortActor
         Timers.CancelAll();
         var routes = _ctx.Ports.Routes;
         var sysctl = _ctx.Ports.Sysctl;
+        var originals = _ctx.Ports.SysctlOriginals;
         var desired = _desired;
         var original = _sysctlOriginal;
         var wanted = _ctx.Config.Routes.TcpReordering?.ToString();
-        RunPort(() => RoutePass.RemoveAsync(routes, sysctl, desired, original, wanted), removed =>
+        RunPort(() => RoutePass.RemoveAsync(routes, sysctl, originals, desired, original, wanted), removed =>
         {
             _log.Info("Removed {Count} routes", removed);
             _sysctlOriginal = null;

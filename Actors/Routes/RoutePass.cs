@@ -19,8 +19,10 @@ public static class RoutePass
         IReadOnlyList<Route> Unshadowed, IReadOnlyList<Route> Shadowing, string? Sysctl, string? SysctlFound, bool SysctlWritten);
 
     /// <param name="wanted">The value for <see cref="TcpReordering"/>; null leaves it alone.</param>
-    public static async Task<Result> RunAsync(IRoutes routes, ISysctl sysctl, IReadOnlyList<Route> desired, string device, string? wanted,
-        CancellationToken ct = default)
+    /// <param name="originals">Where the value found before the first write is kept, before that write: a daemon killed after
+    /// it and replaced still puts it back at stop.</param>
+    public static async Task<Result> RunAsync(IRoutes routes, ISysctl sysctl, ISysctlOriginals originals, IReadOnlyList<Route> desired, string device,
+        string? wanted, CancellationToken ct = default)
     {
         var table = await routes.ListAsync(ct);
         var unshadowed = new List<Route>();
@@ -61,6 +63,7 @@ public static class RoutePass
                 found = now = await sysctl.ReadAsync(TcpReordering, ct);
                 if (found != wanted)
                 {
+                    if (found is not null) await KeepAsync(originals, found, ct);
                     await sysctl.WriteAsync(TcpReordering, wanted, ct);
                     now = wanted;
                     written = true;
@@ -75,13 +78,27 @@ public static class RoutePass
         return new Result(present, [.. desired.Except(present)], added, unshadowed, shadowing, now, found, written);
     }
 
+    private static async Task KeepAsync(ISysctlOriginals originals, string found, CancellationToken ct)
+    {
+        try
+        {
+            await originals.KeepAsync(TcpReordering, found, ct);
+        }
+        catch (PortException)
+        {
+            // Not kept (the runtime directory is not writable): this daemon still knows it and puts it back at its own
+            // stop; only a daemon that replaces it after a kill would not. Not a reason to leave the sysctl unset.
+        }
+    }
+
     /// <summary>
     /// The stop's pass: removes the desired routes that are in the table (only these: anything else belongs to someone
-    /// else) and puts the sysctl back to <paramref name="original"/> if nobody changed it after us. Returns how many
-    /// routes it removed.
+    /// else) and puts the sysctl back, if nobody changed it after us, to the value kept in <paramref name="originals"/>
+    /// (found before the first change, by this daemon or one it replaced), or else to <paramref name="original"/>;
+    /// then the kept value is dropped. Returns how many routes it removed.
     /// </summary>
-    public static async Task<int> RemoveAsync(IRoutes routes, ISysctl sysctl, IReadOnlyList<Route> desired, string? original, string? wanted,
-        CancellationToken ct = default)
+    public static async Task<int> RemoveAsync(IRoutes routes, ISysctl sysctl, ISysctlOriginals originals, IReadOnlyList<Route> desired, string? original,
+        string? wanted, CancellationToken ct = default)
     {
         var table = await routes.ListAsync(ct);
         var removed = 0;
@@ -96,7 +113,12 @@ public static class RoutePass
             {
             }
         }
+        if (wanted is null) return removed;
+        // The kept value first: after a daemon restart, the value this daemon found was the product's own.
+        original = await originals.ReadAsync(TcpReordering, ct) ?? original;
         if (original is not null && await sysctl.ReadAsync(TcpReordering, ct) == wanted) await sysctl.WriteAsync(TcpReordering, original, ct);
+        // Put back, or somebody else's value now: either way nothing is left to put back.
+        await originals.ForgetAsync(TcpReordering, ct);
         return removed;
     }
 }

@@ -28,6 +28,8 @@ public sealed partial class SimulatedSystem
     private readonly Dictionary<string, SimInterface> _interfaces = [];
     private readonly List<Route> _routes = [];
     private readonly Dictionary<string, string> _sysctl = [];
+    // What the Linux system keeps in a file of the daemon's runtime directory: it outlives any daemon (bundle actor).
+    private readonly Dictionary<string, string> _sysctlKept = [];
     private readonly List<Action<LinkChanged>> _subscribers = [];
 
     private void InitKernel()
@@ -132,5 +134,21 @@ public sealed partial class SimulatedSystem
             if (!sim._sysctl.ContainsKey(key)) throw new PortException($"sysctl {key}: no such key", FailureKind.Permanent);
             sim._sysctl[key] = value;
         }, sim._gate);
+    }
+
+    /// <summary>The value kept for <paramref name="key"/> from before the product's first change (<see cref="ISysctlOriginals"/>); null: none.</summary>
+    public string? SysctlKept(string key)
+    {
+        lock (_gate) return _sysctlKept.TryGetValue(key, out var v) ? v : null;
+    }
+
+    private sealed class SysctlOriginalsPort(SimulatedSystem sim) : ISysctlOriginals
+    {
+        public Task<string?> ReadAsync(string key, CancellationToken ct = default) =>
+            Done(() => sim._sysctlKept.TryGetValue(key, out var v) ? v : null, sim._gate);
+
+        public Task KeepAsync(string key, string value, CancellationToken ct = default) => Done(() => sim._sysctlKept.TryAdd(key, value), sim._gate);
+
+        public Task ForgetAsync(string key, CancellationToken ct = default) => Done(() => sim._sysctlKept.Remove(key), sim._gate);
     }
 }

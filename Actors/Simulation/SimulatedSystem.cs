@@ -40,7 +40,7 @@ public sealed partial class SimulatedSystem
     public DateTimeOffset Now => _scheduler.Now;
 
     /// <summary>The ports, all backed by this one world.</summary>
-    public SystemPorts Ports => new(new PppPort(this), new LinksPort(this), new EqlPort(this), new RoutesPort(this), new SysctlPort(this), new RemotePort(this)) { Probe = new ProbePort(this) };
+    public SystemPorts Ports => new(new PppPort(this), new LinksPort(this), new EqlPort(this), new RoutesPort(this), new SysctlPort(this), new RemotePort(this)) { Probe = new ProbePort(this), SysctlOriginals = new SysctlOriginalsPort(this) };
 
     private int NextPid() => _nextPid++;
 

@@ -98,7 +98,7 @@ public sealed class ColdStart
         var device = _config.Eql.Device;
         try
         {
-            var removed = await RoutePass.RemoveAsync(_ports.Routes, _ports.Sysctl, _desiredRoutes, before,
+            var removed = await RoutePass.RemoveAsync(_ports.Routes, _ports.Sysctl, _ports.SysctlOriginals, _desiredRoutes, before,
                 _config.Routes.TcpReordering?.ToString(), ct).ConfigureAwait(false);
             foreach (var ifname in _enslaved.Values)
             {
@@ -167,7 +167,7 @@ public sealed class ColdStart
         // cold start never releases.
         var eql = await EqlPass.RunAsync(_ports.Eql, _spec, up, new Dictionary<int, string>(), _config.Eql.PriorityOf, ct).ConfigureAwait(false);
         foreach (var (link, ifname) in eql.Enslaved) _enslaved[link] = ifname;
-        var routes = await RoutePass.RunAsync(_ports.Routes, _ports.Sysctl, _desiredRoutes, device, _config.Routes.TcpReordering?.ToString(), ct).ConfigureAwait(false);
+        var routes = await RoutePass.RunAsync(_ports.Routes, _ports.Sysctl, _ports.SysctlOriginals, _desiredRoutes, device, _config.Routes.TcpReordering?.ToString(), ct).ConfigureAwait(false);
         if (routes.SysctlWritten) _tcpReorderingBefore ??= routes.SysctlFound;
         _log.Information("Cold start: links {Links} enslaved to {Device}{Master}; routes {Added} added, {Unshadowed} removed as shadowing, {Missing} missing; {Key} {Value} (pass {From}-{To} ms after the prelaunch)",
             _enslaved.Count == 0 ? "none yet" : string.Join(",", _enslaved.Keys.Order()), device, eql.LostReason is null ? "" : " (brought up: " + eql.LostReason + ")",

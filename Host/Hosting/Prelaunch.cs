@@ -23,7 +23,8 @@ public static class Prelaunch
     /// </summary>
     public static async Task<PrelaunchedPpp> RunAsync(BundleConfig config, LinuxPppProcesses linux, Serilog.ILogger log, CancellationToken ct = default)
     {
-        var ppp = new PrelaunchedPpp(linux);
+        var ppp = new PrelaunchedPpp(linux, (link, dropped) => log.Information(
+            "Link {Link}: {Dropped} older lines of its prelaunched pppd dropped before the take-over (the newest {Kept} kept)", link, dropped, PrelaunchedPpp.MaxBufferedLines));
         var links = config.EffectiveLinks;
         if (config.Remote.Attach == SlirpAttach.Tcp)
         {

@@ -131,17 +131,10 @@ public static class ServiceHost
             }
             finally
             {
-                // Stopped before the actors took over: what the cold start set goes first, as in the bundle's stop.
-                if (state.ColdStart is { HandedOver: false } coldStart)
-                {
-                    using var undoBound = new CancellationTokenSource(ColdStart.PassTimeout * 2);
-                    await coldStart.UndoAsync(undoBound.Token);
-                }
-                if (state.Prelaunched is { } prelaunched)
-                {
-                    await Prelaunch.EndUnclaimedAsync(prelaunched, config, log);
-                    if (state.Ports is null) prelaunched.Dispose();
-                }
+                // Stopped before the actors took over: what the cold start set, the chains and host_B's slirp, in
+                // the bundle's stop order; after a hand-over only the chains no link actor took.
+                await StartUndo.RunAsync(state.ColdStart, state.Prelaunched, state.Ports, config, log);
+                if (state.Prelaunched is { } prelaunched && state.Ports is null) prelaunched.Dispose();
                 // Here, not after: the ports exist before the host now (the cold start's), also when building it threw.
                 (state.Ports?.Ppp as IDisposable)?.Dispose();
                 (state.Ports?.Links as IDisposable)?.Dispose();

@@ -5,6 +5,7 @@ using EqlActors.Ports;
 namespace EqlActors.Host.Linux;
 
 /// <summary>The Linux implementations of every port, for a real bundle on this host.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class LinuxSystem
 {
     /// <summary>
@@ -24,5 +25,7 @@ public static class LinuxSystem
         new SshRemoteHost(config))
     {
         Probe = new LinuxHealthProbe(),
+        // Beside the control socket: a daemon that replaces this one (after a kill) finds what to put back there.
+        SysctlOriginals = SysctlOriginalsFile.ForSocket(config.Control.SocketPath),
     }, PortThreads.Shared);
 }

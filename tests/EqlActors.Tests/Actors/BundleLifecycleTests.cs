@@ -204,6 +204,56 @@ public class BundleLifecycleTests : BundleSpec
     }
 
     [Fact]
+    public void A_daemon_that_replaced_a_killed_one_puts_the_sysctl_back_as_it_was_before_the_first_change()
+    {
+        const string key = SimulatedSystem.TcpReorderingKey;
+        CreateBundle();
+        AdvanceUntilHealthy();
+        // Kept before it was changed: outside the daemon, where the next one finds it.
+        Assert.Equal("127", Sim.Sysctl(key));
+        Assert.Equal(SimulatedSystem.TcpReorderingDefault, Sim.SysctlKept(key));
+        // Killed (SIGKILL): no stop, the product's value stays in force.
+        Sys.Stop(Bundle);
+        Advance(TimeSpan.FromSeconds(1));
+
+        // The new daemon adopts the links and finds the sysctl already as it wants it: nothing of its own to remember.
+        var events = SubscribeEvents();
+        Bundle = CreateBundleActor("bundle-2");
+        Bundle.Tell(new StartBundle());
+        AdvanceUntilHealthy();
+        Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(3, Drain(events).OfType<LinkAdopted>().Count());
+
+        Assert.Empty(StopBundle().LinksNotStopped);
+
+        Assert.Equal(SimulatedSystem.TcpReorderingDefault, Sim.Sysctl(key));
+        Assert.Null(Sim.SysctlKept(key));
+        AssertNoLeaks();
+    }
+
+    [Fact]
+    public void A_stopped_bundle_forgets_the_kept_sysctl_value_and_leaves_one_that_somebody_else_set()
+    {
+        const string key = SimulatedSystem.TcpReorderingKey;
+        CreateBundle();
+        AdvanceUntilHealthy();
+        Assert.Equal(SimulatedSystem.TcpReorderingDefault, Sim.SysctlKept(key));
+        // An operator's value after ours: not the product's to put back.
+        Assert.True(ResultOf(Sim.Ports.Sysctl.WriteAsync(key, "9")).IsCompleted);
+
+        Assert.Empty(StopBundle().LinksNotStopped);
+
+        Assert.Equal("9", Sim.Sysctl(key));
+        Assert.Null(Sim.SysctlKept(key));
+    }
+
+    private static Task ResultOf(Task task)
+    {
+        Assert.True(task.Wait(TimeSpan.FromSeconds(10)), "no result");
+        return task;
+    }
+
+    [Fact]
     public void Single_link_mode_runs_link_0_alone()
     {
         CreateBundle(new BundleConfig { SingleLink = true });

@@ -73,11 +73,12 @@ public class PortThreadTests : TestKit
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void The_linux_ports_are_offloaded()
     {
         var ports = LinuxSystem.Create(new BundleConfig());
 
-        foreach (var port in new object[] { ports.Ppp, ports.Links, ports.Eql, ports.Routes, ports.Sysctl, ports.Remote, ports.Probe! })
+        foreach (var port in new object[] { ports.Ppp, ports.Links, ports.Eql, ports.Routes, ports.Sysctl, ports.Remote, ports.Probe!, ports.SysctlOriginals })
             Assert.Equal(typeof(OffloadedPorts), port.GetType().DeclaringType);
         (ports.Ppp as IDisposable)?.Dispose();
         (ports.Links as IDisposable)?.Dispose();

@@ -144,11 +144,36 @@ public class PrelaunchedPppTests
     }
 
     [Fact]
-    public async Task Events_from_several_threads_during_the_take_over_are_neither_lost_duplicated_nor_reordered()
+    public async Task Only_the_newest_lines_wait_for_the_take_over_with_the_interface_and_the_exit_and_the_dropped_ones_are_counted()
+    {
+        var inner = new FakePpp();
+        var told = new List<(int Link, int Count)>();
+        var ppp = new PrelaunchedPpp(inner, (link, count) => told.Add((link, count)));
+        var pid = (await ppp.LaunchAsync(Config, [0], "g1")).Single().Process!.Pid;
+        const int lines = PrelaunchedPpp.MaxBufferedLines * 50;
+        var events = inner.Events[0];
+        events.Output(0, pid, "Using interface ppp0");
+        events.InterfaceAssigned(0, pid, "ppp0");
+        for (var n = 0; n < lines; n++) events.Output(0, pid, $"line {n}");
+        events.Output(0, pid, "Modem hangup");
+        events.Exited(new PppExit(0, pid, 16, "modem hangup", FailureKind.Transient));
+
+        var actor = new RecordingEvents();
+        var taken = await ppp.StartAsync(new PppLaunch(0, Config, "x"), actor);
+
+        Assert.Equal("ppp0", taken.Interface);
+        var newest = Enumerable.Range(lines - PrelaunchedPpp.MaxBufferedLines + 1, PrelaunchedPpp.MaxBufferedLines - 1).Select(n => $"out line {n}");
+        Assert.Equal(["if ppp0", .. newest, "out Modem hangup", "exit 16"], actor.Seen);
+        Assert.Equal([(0, lines + 2 - PrelaunchedPpp.MaxBufferedLines)], told);
+    }
+
+    [Fact]
+    public async Task Events_from_several_threads_during_the_take_over_are_neither_duplicated_nor_reordered_and_only_old_ones_are_dropped()
     {
         const int threads = 4, perThread = 3000;
         var inner = new FakePpp();
-        var ppp = new PrelaunchedPpp(inner);
+        var dropped = 0;
+        var ppp = new PrelaunchedPpp(inner, (_, count) => dropped += count);
         var pid = (await ppp.LaunchAsync(Config, [0], "g1")).Single().Process!.Pid;
         var events = inner.Events[0];
         using var go = new ManualResetEventSlim();
@@ -171,12 +196,17 @@ public class PrelaunchedPppTests
         foreach (var w in writers) Assert.True(w.Join(TimeSpan.FromSeconds(30)));
 
         var seen = actor.Seen;
-        Assert.Equal(threads * perThread, seen.Count);
+        // Half of each writer's lines came before the take-over: far more than the buffer keeps.
+        Assert.True(dropped > 0);
+        Assert.Equal(threads * perThread, seen.Count + dropped);
         for (var t = 0; t < threads; t++)
         {
             var mine = seen.Select(s => s.Split(' ')).Where(p => p[1] == t.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .Select(p => int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            Assert.Equal(Enumerable.Range(0, perThread), mine);
+            // What a writer lost is its oldest lines (all of them, if it finished before the take-over and the others
+            // wrote on): the rest arrive once each, in order, up to its last.
+            var first = mine.Count == 0 ? perThread : mine[0];
+            Assert.Equal(Enumerable.Range(first, perThread - first), mine);
         }
     }
 

@@ -166,6 +166,32 @@ public sealed class PppProcessesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_member_that_outlives_pppd_is_waited_for_as_an_event_and_looked_for_once_after_it()
+    {
+        // pppd ends at once; its child (the chain's ssh, say) takes a moment after the SIGTERM, then exits.
+        var slow = _dir.WriteScript("pppd-slow-member", $$"""
+            #!/bin/sh
+            echo "Using interface ppp4"
+            sh -c 'trap "sleep 0.6; exit 0" TERM; sleep 300 & wait' &
+            echo $! > "{{_dir.File("slow.child")}}"
+            wait
+            """);
+        using var ppp = new LinuxPppProcesses(_dir.Path);
+        var events = new RecordingPppEvents();
+        var p = await ppp.StartAsync(new PppLaunch(4, new BundleConfig { Ppp = new PppConfig { PppdPath = slow } }), events);
+        await Wait.UntilAsync(() => !events.Interfaces.IsEmpty && File.Exists(_dir.File("slow.child")), TimeSpan.FromSeconds(10), "the stand-in to start");
+        var child = ReadPid("slow.child");
+        await Wait.UntilAsync(() => ProcessTree.Chain(p.Pid).Count >= 3, TimeSpan.FromSeconds(10), "the child's sleep");
+
+        await ppp.StopAsync(p, TimeSpan.FromSeconds(5));
+
+        // The child outlived pppd by its trap's 0.6 s: polled, that is several looks at the processes; as an event, one.
+        Assert.Equal(1, ppp.LastStopLooks);
+        Assert.True(ProcessTree.Stat(child) is null or { IsZombie: true }, $"the member {child} still runs");
+        await Wait.UntilAsync(() => ProcessTree.Stat(child) is null, TimeSpan.FromSeconds(5), "the member to be reaped");
+    }
+
+    [Fact]
     public async Task Stop_escalates_to_sigkill_after_the_grace()
     {
         var stubborn = _dir.WriteScript("pppd-stubborn", "#!/bin/sh\ntrap '' TERM\necho \"Using interface ppp3\"\nwhile :; do sleep 1; done\n");

@@ -69,6 +69,7 @@ write_config() { local extra=""
 EOF
 }
 
+# start_daemon [LOG]: the daemon's output goes to LOG (default product.log)
 start_daemon() {
   # timestamped log lines (the daemon's style for a log file): product.log lines up with the guest's events
   DAEMON_EPOCH=$(date +%s.%N)
@@ -76,7 +77,7 @@ start_daemon() {
   # SYSTEST_DAEMON_ENV: more NAME=VALUE words for a diagnostic run (e.g. an EventPipe trace of the JIT: tests/system/README.md)
   local extra_env=(); read -r -a extra_env <<<"${SYSTEST_DAEMON_ENV:-}"
   (cd "$RUNDIR" && { [ "${#extra_env[@]}" -eq 0 ] || export "${extra_env[@]}"; } \
-     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) >>"$SYSTEST_OUT/product.log" 2>&1 &
+     && EQLACTORS_LOG_STYLE=file DOTNET_TieredCompilation=1 DOTNET_TC_CallCounting=0 exec "$PRODUCT" run --config "$CONFIG" {NAP_FD}<&-) >>"${1:-$SYSTEST_OUT/product.log}" 2>&1 &
   DAEMON_PID=$!
   log "daemon started: pid $DAEMON_PID ($PRODUCT run --config $CONFIG)"
 }
@@ -298,6 +299,35 @@ BARE_LINKS=$(bare_links_seconds "$NLINKS"); log "$NLINKS bare links at once: sta
 HOWTO_SCRIPT=$(howto_script_seconds); log "the HOWTO script: start -> exit with every link enslaved in ${HOWTO_SCRIPT}s"
 # ----------------------------------------------------------------
 write_config
+# early-stop (run only when named in SYSTEST_FAULTS): a daemon SIGTERMed once host_B's main slirp of its prelaunched
+# links runs, before its actors take the links over, must leave nothing here or on host_B and put the sysctl back
+# (docs/benchmarks.md, section 33). Its own log, early-stop.log: product.log's first start stays the measured one.
+# "clean", "left" (something stayed), or "late" (clean, but the bundle had started: not the moment this is about).
+EARLY_STOP=null
+if [[ " ${SYSTEST_FAULTS:-} " == *" early-stop "* ]]; then
+  log "=== early-stop: SIGTERM to a daemon once host_B's main slirp runs, before its actors take the links over"
+  sysctl -qw net.ipv4.tcp_reordering=3
+  # a slirp the baselines left (a loaded guest) would be taken for the daemon's and count as left by it
+  kill_remote_slirps 2>/dev/null || pkill -KILL -u hostb -x slirp || true
+  wait_for 30 "no slirp of hostb before the early stop" not pgrep -u hostb -x slirp || true
+  start_daemon "$SYSTEST_OUT/early-stop.log"
+  early=$DAEMON_PID; te=$(now)
+  early_left() { pgrep -x pppd || pgrep -u hostb -x slirp || pgrep -x ssh || [ "$(enslaved_count)" != 0 ] \
+    || ip -4 route show | grep -q 'dev eql' || [ "$(sysctl_value net.ipv4.tcp_reordering)" != 3 ]; }
+  EARLY_STOP='"left"'
+  if wait_for 120 "host_B's main slirp of the prelaunched links" pgrep -u hostb -x slirp; then
+    log "early-stop: slirp of hostb [$(pids_of -u hostb -x slirp)] $(since "$te")s after the start; SIGTERM"; ts=$(now)
+    kill -TERM "$early"
+    wait_for 120 "the early daemon's exit" not kill -0 "$early"; wait "$early" 2>/dev/null || true
+    if wait_for 30 "nothing left after the early stop" not early_left; then
+      if grep -q 'Starting bundle with links' "$SYSTEST_OUT/early-stop.log"; then EARLY_STOP='"late"'; else EARLY_STOP='"clean"'; fi
+    fi
+    log "early-stop: ${EARLY_STOP} after $(since "$ts")s; left: pppd=[$(pids_of -x pppd)] slirp=[$(pids_of -u hostb -x slirp)] ssh=[$(pids_of -x ssh)] slaves=$(enslaved_count) reordering=$(sysctl_value net.ipv4.tcp_reordering)"
+  fi
+  kill -KILL "$early" 2>/dev/null || true
+  # whatever a failed early stop left must not spoil the measured start
+  kill_remote_slirps 2>/dev/null || true
+fi
 sysctl -qw net.ipv4.tcp_reordering=3          # the kernel default: the product must set 127
 log "config: $(tr -d '\n ' <"$CONFIG")"
 tb=$(now)
@@ -463,11 +493,14 @@ if kill -0 "$DAEMON_PID" 2>/dev/null; then
   kill -TERM "$DAEMON_PID"
   if wait_for 120 "daemon exit" not kill -0 "$DAEMON_PID"; then wait "$DAEMON_PID" 2>/dev/null || true; fi
 fi
+# and the sysctl back as the scenario set it before the first daemon (also after a daemon-restart: the new daemon
+# never saw the value before the first one's change)
 leftover() { pgrep -x pppd || pgrep -u hostb -x slirp || pgrep -x ssh || [ "$(enslaved_count)" != 0 ] \
-  || ip -4 route show | grep -q 'dev eql' || ip -4 route show | grep -q "^$TOPO_LAN_NET"; }
+  || ip -4 route show | grep -q 'dev eql' || ip -4 route show | grep -q "^$TOPO_LAN_NET" \
+  || [ "$(sysctl_value net.ipv4.tcp_reordering)" != 3 ]; }
 if wait_for 60 "no pppd, slirp, ssh, slaves or managed routes left" not leftover \
    && not kill -0 "$DAEMON_PID" 2>/dev/null; then CLEAN=true; fi
-log "stop took $(since "$ts")s; left: daemon=$(kill -0 "$DAEMON_PID" 2>/dev/null && echo alive || echo gone) pppd=[$(pids_of -x pppd)] slirp=[$(pids_of -u hostb -x slirp)] ssh=[$(pids_of -x ssh)] slaves=$(enslaved_count) eql-routes=[$(ip -4 route show | grep 'dev eql' | tr '\n' ';' || true)]"
+log "stop took $(since "$ts")s; left: daemon=$(kill -0 "$DAEMON_PID" 2>/dev/null && echo alive || echo gone) pppd=[$(pids_of -x pppd)] slirp=[$(pids_of -u hostb -x slirp)] ssh=[$(pids_of -x ssh)] slaves=$(enslaved_count) eql-routes=[$(ip -4 route show | grep 'dev eql' | tr '\n' ';' || true)] reordering=$(sysctl_value net.ipv4.tcp_reordering)"
 kill -KILL "$DAEMON_PID" 2>/dev/null || true
 
 # ---------------------------------------------------------------- summary
@@ -480,8 +513,8 @@ for k in "${FAULT_ORDER[@]}"; do
 done
 detect=$(max_of "${FAULT_DETECT[@]}"); recover=$(max_of "${FAULT_RECOVER[@]}")
 log "product scenario done in $(since "$T0")s"
-printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"bareLinksAtOnceSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"throughputCommand":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputQdiscDrops":%s,"throughputUploadFlow":%s,"throughputFlowKiB":%d,"health":%s}\n' \
+printf '{"linksEnslaved":%d,"transferVerified":%s,"faults":{%s},"daemonReadySeconds":%s,"bringUpSeconds":%s,"detectSeconds":%s,"recoverSeconds":%s,"uploadShares":%s,"uploadSharesAfterRestart":%s,"stallSeconds":%s,"teardownClean":%s,"bareLinkSeconds":%s,"bareLinksAtOnceSeconds":%s,"howtoScriptSeconds":%s,"bringUpCpu":%s,"faultTimes":{%s},"throughput":%s,"throughputCommand":%s,"downloadShares":%s,"throughputShares":%s,"throughputTcp":%s,"throughputCpuBusy":%s,"throughputQdiscDrops":%s,"throughputUploadFlow":%s,"throughputFlowKiB":%d,"health":%s,"earlyStop":%s}\n' \
   "$( [ "$BRING_UP" = null ] && echo 0 || echo "$NLINKS")" "$TRANSFERS_OK" "$faults_json" "$DAEMON_READY" "$BRING_UP" "$detect" "$recover" \
   "$UPLOAD_SHARES" "$RESTART_SHARES" "$STALL" "$CLEAN" "$BARE_LINK" "$BARE_LINKS" "$HOWTO_SCRIPT" "${BRING_UP_CPU:-null}" "$times_json" \
-  "$(tp_throughput_json)" "$(tp_command_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$(tp_drops_json)" "$(tp_flow_json)" "$TP_KIB" "${HEALTH:-null}" | tee "$SYSTEST_OUT/summary.json"
-[ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN
+  "$(tp_throughput_json)" "$(tp_command_json)" "${TP_DOWN_SHARES[3]:-[]}" "$(tp_shares_json)" "$(tp_tcp_json)" "$(tp_cpu_json)" "$(tp_drops_json)" "$(tp_flow_json)" "$TP_KIB" "${HEALTH:-null}" "$EARLY_STOP" | tee "$SYSTEST_OUT/summary.json"
+[ "$BRING_UP" != null ] && $TRANSFERS_OK && $all_recovered && $CLEAN && [ "$EARLY_STOP" != '"left"' ]
