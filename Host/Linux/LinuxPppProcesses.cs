@@ -335,9 +335,13 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         var rest = clock.Elapsed;
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
         if (tracked is not null) ReapOrphans(tracked, Snapshot(tracked));
-        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (pppd's SIGTERM after {PppdSignalMs} ms, {Looked} processes looked at in {LookMs} ms, the rest's SIGTERM after {SignalMs} ms, pppd gone after {ExitMs} ms, the rest after {RestMs} ms, {Looks} looks after pppd)",
+        // The kept connection (master, ProxyCommand) must outlive the stop: one that did not cost a slirp-kill's
+        // recovery a fresh login in a clean-clone run, and nothing said whether this stop had spared it.
+        var keptPids = tracked?.Spared.Keys.Order().ToList() ?? [];
+        var keptGone = keptPids.Where(p => Native.kill(p, 0) != 0).ToList();
+        StopLog.Information("Link {Link}: pppd {Pid}'s chain stopped in {StopMs} ms (pppd's SIGTERM after {PppdSignalMs} ms, {Looked} processes looked at in {LookMs} ms, the rest's SIGTERM after {SignalMs} ms, pppd gone after {ExitMs} ms, the rest after {RestMs} ms, {Looks} looks after pppd); kept connection spared: [{Spared}], of them gone: [{SparedGone}]",
             process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)pppdSignalled.TotalMilliseconds, all.Count, (int)looked.TotalMilliseconds,
-            (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds, (int)rest.TotalMilliseconds, looks);
+            (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds, (int)rest.TotalMilliseconds, looks, string.Join(",", keptPids), string.Join(",", keptGone));
     }
 
     private static readonly Serilog.ILogger StopLog = Serilog.Log.ForContext<LinuxPppProcesses>();
