@@ -243,15 +243,14 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
 
     private void WatchAdoptedCore(Tracked tracked, ulong startTime, TaskCompletionSource ended)
     {
-        var pidfd = (int)Native.syscall(Native.SYS_pidfd_open, tracked.Pid, 0);
+        var pidfd = PidFds.Open(tracked.Pid, startTime);
         try
         {
             while (!_disposed.IsCancellationRequested)
             {
                 if (pidfd >= 0)
                 {
-                    var fds = new[] { new Native.PollFd { Fd = pidfd, Events = Native.POLLIN } };
-                    if (Native.poll(fds, 1, 250) > 0) break;
+                    if (PidFds.Exited(pidfd, 250)) break;
                 }
                 else
                 {

@@ -21,15 +21,30 @@ public static class PidFds
     {
         var fds = new List<int>();
         foreach (var m in members)
-        {
-            var fd = (int)Native.syscall(Native.SYS_pidfd_open, m.Pid, 0);
-            if (fd < 0) continue;
-            // Opened after the look: the pid must still be the member's (the pidfd holds that process from here on).
-            if (ProcessTree.Stat(m.Pid) is { IsZombie: false } now && now.StartTime == m.StartTime) fds.Add(fd);
-            else Native.close(fd);
-        }
+            if (Open(m.Pid, m.StartTime) is var fd and >= 0) fds.Add(fd);
         if (fds.Count == 0) return Task.FromResult(0);
         return Task.Factory.StartNew(() => Wait(fds, timeout, ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// A pidfd of <paramref name="pid"/> while it is still the process that started at <paramref name="startTime"/>
+    /// (opened after it was looked at: the pidfd holds that process from here on); -1 when it is gone, a zombie, its
+    /// pid reused, or pidfd_open is unavailable. The caller closes it.
+    /// </summary>
+    public static int Open(int pid, ulong startTime)
+    {
+        var fd = (int)Native.syscall(Native.SYS_pidfd_open, pid, 0);
+        if (fd < 0) return -1;
+        if (ProcessTree.Stat(pid) is { IsZombie: false } now && now.StartTime == startTime) return fd;
+        Native.close(fd);
+        return -1;
+    }
+
+    /// <summary>Whether the process of <paramref name="pidfd"/> exits within <paramref name="timeoutMs"/>.</summary>
+    public static bool Exited(int pidfd, int timeoutMs)
+    {
+        var poll = new[] { new Native.PollFd { Fd = pidfd, Events = Native.POLLIN } };
+        return Native.poll(poll, 1, timeoutMs) > 0;
     }
 
     private static int Wait(List<int> fds, TimeSpan timeout, CancellationToken ct)
