@@ -18,6 +18,13 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     private readonly string _setsidPath;
     private readonly TimeSpan _pollInterval;
     private readonly ConcurrentDictionary<int, Tracked> _tracked = new();
+    /// <summary>
+    /// pppd's that ended by themselves, reported, and whose chain's stop has not come yet (at most one per link): the
+    /// link's stop after the exit still spares the kept connection. A link's first chain started the master's
+    /// ProxyCommand, which stays in that pppd's session after pppd is gone; a stop that no longer knew the link's
+    /// control path ended it with the session (guest soak: SIGKILL to the first pppd cost link 0 a fresh login).
+    /// </summary>
+    private readonly ConcurrentDictionary<int, Tracked> _ended = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly IDisposable? _owner;
     private readonly bool _subreaper;
@@ -119,7 +126,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             catch (OperationCanceledException) { } // a leftover still holds a pipe: disposing closes our ends anyway
         }
         process.Dispose();
-        _tracked.TryRemove(tracked.Pid, out _);
+        Ended(tracked);
         var meaning = Messages.PppExitCodes.Explain(code);
         var (reason, kind) = (meaning.Reason, meaning.Permanent ? FailureKind.Permanent : FailureKind.Transient);
         RuntimeChildren.TryRemove(tracked.Pid, out _);
@@ -267,18 +274,29 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (_disposed.IsCancellationRequested) return;
         ended.TrySetResult();
         ReapOrphans(tracked, ProcessTree.All());
-        _tracked.TryRemove(tracked.Pid, out _);
+        Ended(tracked);
         tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
             "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
+    }
+
+    /// <summary>pppd is gone and about to be reported: kept for its chain's stop, in place of the link's earlier one.</summary>
+    private void Ended(Tracked tracked)
+    {
+        foreach (var (pid, other) in _ended)
+            if (other.Link == tracked.Link) _ended.TryRemove(pid, out _);
+        _ended[tracked.Pid] = tracked;
+        _tracked.TryRemove(tracked.Pid, out _);
     }
 
     public async Task StopAsync(PppProcess process, TimeSpan grace, CancellationToken ct = default)
     {
         var pid = process.Pid;
         var clock = Stopwatch.StartNew();
-        _tracked.TryGetValue(pid, out var tracked);
+        if (!_tracked.TryGetValue(pid, out var tracked)) _ended.TryRemove(pid, out tracked);
         if (tracked is not null) tracked.Stopping = true;
-        var leadsGroup = Native.getpgid(pid) == pid;
+        // A pppd known to be gone leads nothing any more: its pid may be another process's now, and what is left of
+        // its group may be the kept connection's ProxyCommand.
+        var leadsGroup = tracked?.Exit is not { IsCompleted: true } && Native.getpgid(pid) == pid;
         // One look at the processes, for both what to spare and whom to signal, taken before pppd is signalled: a pppd
         // (or a stand-in) that ends at once has its children reparented to this subreaper while a walk of the
         // children lists runs, and the kept connection's ProxyCommand could be missed and then ended with pppd's group.

@@ -110,6 +110,61 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
         }
     }
 
+    /// <summary>
+    /// pppd killed (SIGKILL: no output, no hangup) on the link's first chain, whose ssh started the master and its
+    /// ProxyCommand: the exit is reported after pppd is gone, and the link's stop that follows still spares the kept
+    /// connection, which then carries the next attempt without a login. In a guest soak such a stop no longer knew the
+    /// link's control path and ended the ProxyCommand with the dead pppd's session: a fresh login at both hops.
+    /// </summary>
+    [Fact]
+    public async Task A_pppd_that_died_leaves_the_kept_connection_to_its_stop_and_the_next_attempt_reuses_it()
+    {
+        var slirp = $"bin/slirp-died-{Guid.NewGuid():N}"[..24];
+        var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
+        sshd.Install(slirp, $"#!/bin/sh\necho $$ >> \"{pids}\"\nexec cat >/dev/null\n");
+        var pppd = sshd.Dir.WriteScript("pppd-died", "#!/bin/sh\nwhile [ $# -gt 1 ]; do [ \"$1\" = pty ] && pty=$2; shift; done\ntail -f /dev/null | /bin/sh -c \"$pty\"\n");
+        var run = Path.Combine(sshd.Dir.Path, "run-died");
+        Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
+        config = config with
+        {
+            Remote = config.Remote with { ReuseConnection = true },
+            Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = "eqladied" },
+            Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
+        };
+        var launch = new PppLaunch(0, config);
+        var path = PppCommandLine.ControlPath(config, 0);
+        var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
+        using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
+        try
+        {
+            var events = new RecordingPppEvents();
+            var first = await ppp.StartAsync(launch, events);
+            await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
+            var master = Assert.Single(SshMasters.Find(path));
+            var all = ProcessTree.All();
+            var proxy = Assert.Single(SshMasters.Family(master, all, all), m => ProcessTree.CommandLine(m.Pid)?.Contains("-W") == true);
+            Assert.Equal(first.Pid, proxy.Session); // in the first pppd's session: what a stop by session would end
+
+            Native.kill(first.Pid, Native.SIGKILL);
+            await Wait.UntilAsync(() => !events.Exits.IsEmpty, TimeSpan.FromSeconds(30), "pppd's exit reported");
+            await ppp.StopAsync(first, TimeSpan.FromSeconds(3)); // what the link does after the exit
+
+            Assert.True(Alive(master.Pid) && Alive(proxy.Pid), "the stop after pppd's death spared the master and its ProxyCommand");
+            Assert.True(await ppp.ConnectionAnswersAsync(launch, TimeSpan.FromSeconds(20)), "the kept master answers");
+            var second = await ppp.StartAsync(launch, new RecordingPppEvents());
+            await Wait.UntilAsync(() => Sessions(pids).Count == 2, TimeSpan.FromSeconds(60), "the second session");
+            Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
+            Assert.Equal(master.Pid, Assert.Single(SshMasters.Find(path)).Pid);
+            await ppp.StopAsync(second, TimeSpan.FromSeconds(3));
+        }
+        finally
+        {
+            await ppp.EndConnectionAsync(launch);
+        }
+        Assert.Empty(SshMasters.Find(path));
+    }
+
     [Fact]
     public async Task Ending_a_connection_that_is_not_there_is_a_no_op_and_removes_a_stale_socket()
     {
