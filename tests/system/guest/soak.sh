@@ -5,6 +5,11 @@
 #   pppd-kill   SIGKILL to a link's pppd          ssh-kill     SIGTERM to a link's ssh client
 #   unit-kill   SIGKILL to the remote `slirp -l N` of unit 1 or 2 (not the main slirp: that drops every link)
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
+#   slirp-kill  SIGTERM to host_B's main slirp (every link drops at once; only when named in SYSTEST_SOAK_KINDS)
+# None of these faults implicates a link's path, so each link's kept ssh connection (its master, remote.reuseConnection)
+# must outlive every one of them: the masters alive before a fault and gone after its recovery are counted per fault
+# (sample key keptConnectionsLost; $SYSTEST_OUT/masters/N lists the processes before and after such a fault) and in
+# the summary (keptConnectionsLost: total, lostIn: the faults that lost one).
 # After the bring-up (once the daemon is at rest: recovery code loaded and first trim done, host_B probed) and after
 # every fault it samples the daemon (RSS anonymous/file, open fds by kind and what each is ($SYSTEST_OUT/fds/N;
 # summary key fdTargetsDiff: what the last sample holds and the first does not, and the reverse), threads,
@@ -19,7 +24,8 @@
 # fault on <= 10 per 100 faults; sockets flat; the pipes' median in the second half of the run no higher than in the
 # first half + 4). Anonymous RSS is reported here and bounded by SoakScenarioTests (tests/system/README.md says how).
 #
-# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
+# Environment: SYSTEST_SOAK_FAULTS (default 25), SYSTEST_SOAK_KINDS (the kinds to rotate through, space-separated;
+# default "pppd-kill ssh-kill unit-kill link-down route-delete"), SYSTEST_SOAK_LOG_LEVEL (the daemon's control.logLevel; Debug
 # logs each memory trim after a recovery with its figures), plus guest/product.sh's (SYSTEST_PRODUCT, SYSTEST_RECOVER_LIMIT, SYSTEST_CONNECT_TIMEOUT).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/product.sh
@@ -33,9 +39,32 @@ FAULTS=${SYSTEST_SOAK_FAULTS:-25}
 SAMPLES=$SYSTEST_OUT/soak-samples.jsonl
 METRICS_LISTEN=127.0.0.1:9477
 KINDS=(pppd-kill ssh-kill unit-kill link-down route-delete)
+if [ -n "${SYSTEST_SOAK_KINDS:-}" ]; then
+  read -r -a KINDS <<<"$SYSTEST_SOAK_KINDS"
+  for k in "${KINDS[@]}"; do case $k in pppd-kill|ssh-kill|unit-kill|link-down|route-delete|slirp-kill) ;;
+    *) log "SYSTEST_SOAK_KINDS: unknown kind '$k' (known: pppd-kill ssh-kill unit-kill link-down route-delete slirp-kill)"; exit 2 ;; esac; done
+  [ "${#KINDS[@]}" -ge 1 ] || { log "SYSTEST_SOAK_KINDS names no kind"; exit 2; }
+fi
 
 # unit_slirp / kill_unit_slirp (SIGKILL to unit N's own slirp -l N), kill_ssh_of, delete_lan_route: product.sh's
 sigkill_pppd_of() { local p; p=$(pppd_of "$1") && [ -n "$p" ] && kill -KILL "$p"; }
+# the links' ssh masters ("ssh: DIR/ssh-LINKNAME [mux]"), pid and start time (a reused pid is another master)
+masters() { local f p a; for f in /proc/[0-9]*/cmdline; do
+  IFS= read -r -d "" a <"$f" 2>/dev/null || [ -n "$a" ] || continue
+  case $a in "ssh: "*" [mux]"*) p=${f#/proc/}; p=${p%/cmdline}; echo "$p:$(awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$p/stat" 2>/dev/null)" ;; esac
+  done; }
+# kept_connections FAULTS_SO_FAR: the masters alive before the fault and gone now (KEPT_LOST; LOST_IN gathers the faults)
+KEPT_LOST=0; KEPT_LOST_TOTAL=0; LOST_IN=""
+kept_connections() { local now m lost=()
+  now=$(masters)
+  for m in $MASTERS_BEFORE; do grep -qxF "$m" <<<"$now" || lost+=("${m%%:*}"); done
+  KEPT_LOST=${#lost[@]}; KEPT_LOST_TOTAL=$((KEPT_LOST_TOTAL + KEPT_LOST))
+  if [ "$KEPT_LOST" -gt 0 ]; then
+    LOST_IN+="${LOST_IN:+ }$kind#$(($1 - 1))"
+    log "fault $kind#$(($1 - 1)) ended $KEPT_LOST kept ssh connection(s): master pid(s) ${lost[*]} (processes before and after: $SYSTEST_OUT/masters/$1)"
+    { echo "# before the fault"; printf '%s\n' "$PROCESSES_BEFORE"; echo "# after its recovery"; processes; } >"$SYSTEST_OUT/masters/$1"
+  fi; }
+processes() { ps -e -o pid=,ppid=,pgid=,sid=,stat=,etimes=,args= 2>/dev/null || true; }
 nth_link() { local l=(); mapfile -t l < <(ppp_links); echo "${l[$(( $1 % ${#l[@]} ))]}"; }
 
 # fd_targets PID: what each of the daemon's fds is, one line each, sorted: a file's path; for a pipe or a socket
@@ -115,14 +144,14 @@ sample() { local n=$1 pid=$DAEMON_PID st fds zd zall hostb_procs all_procs slirp
   awk '/^[0-9a-f]+-[0-9a-f]+ / { if (m) print m, anon, rss, huge; split($1, a, "-"); m = a[1] " " a[2] " " $2 " " ($6 == "" ? "-" : $6); anon = 0; rss = 0; huge = 0 }
     /^Anonymous:/ { anon = $2 } /^Rss:/ { rss = $2 } /^AnonHugePages:/ { huge = $2 } END { if (m) print m, anon, rss, huge }' "/proc/$pid/smaps" >"$SYSTEST_OUT/smaps/$n" 2>/dev/null || true
   run_files=$({ find /run -xdev \( -type f -o -type s \) 2>/dev/null || true; } | wc -l); tmp_files=$({ find /tmp -xdev -type f 2>/dev/null || true; } | wc -l)
-  printf '{"faults":%d,"t":%s,%s%s,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
-    "$n" "$(now)" "$st" "$fds" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
+  printf '{"faults":%d,"t":%s,%s%s,"keptConnectionsLost":%d,"zombiesOfDaemon":%d,"zombies":%d,"processes":%d,"hostAProcesses":%d,"hostBProcesses":%d,"hostBSlirps":%d,"ssh":%d,"pppd":%d,"runFiles":%d,"tmpFiles":%d%s}\n' \
+    "$n" "$(now)" "$st" "$fds" "$((n == 0 ? 0 : KEPT_LOST))" "$zd" "$zall" "$all_procs" "$((all_procs - hostb_procs))" "$hostb_procs" "$slirps" "$ssh" "$pppd" "$run_files" "$tmp_files" "$rt" >>"$SAMPLES"
   log "sample after $n faults ($(since "$t0") s, fd listings: $k): $(tail -n 1 "$SAMPLES")"
 }
 
 # ---------------------------------------------------------------- run
 T0=$(now)
-rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps" "$SYSTEST_OUT/fds"
+rm -rf "$SAMPLES" "$SYSTEST_OUT/smaps" "$SYSTEST_OUT/fds" "$SYSTEST_OUT/masters"
 topo_setup fixed
 write_config
 # The guest is ~25x slower than a real host, more when the host is shared: with ssh's connect timeout at 60 s
@@ -154,15 +183,19 @@ if wait_for 300 "bring-up: $NLINKS links enslaved, routes via eql" stable_full_s
   curl -s --max-time 20 "http://$METRICS_LISTEN/metrics" >/dev/null 2>&1 || true
   log "daemon at rest: $AT_REST after $(since "$T0")s: $(grep -m1 "At rest after the first ready" "$SYSTEST_OUT/product.log" | cut -c1-300 || true)"
   sample 0
+  mkdir -p "$SYSTEST_OUT/masters"
   for ((i = 0; i < FAULTS; i++)); do
     kind=${KINDS[$((i % ${#KINDS[@]}))]}; round=$((i / ${#KINDS[@]}))
+    MASTERS_BEFORE=$(masters); PROCESSES_BEFORE=$(processes)
     case $kind in
       pppd-kill) l=$(nth_link "$round"); fault "pppd-kill#$i" "SIGKILL to the pppd of $l" sigkill_pppd_of "$l" ;;
       ssh-kill) l=$(nth_link "$((round + 1))"); fault "ssh-kill#$i" "SIGTERM to the ssh client of $l" kill_ssh_of "$l" ;;
       unit-kill) u=$((1 + round % 2)); fault "unit-kill#$i" "SIGKILL to the remote slirp of unit $u" kill_unit_slirp "$u" ;;
       link-down) l=$(nth_link "$((round + 2))"); fault "link-down#$i" "ip link set $l down" ip link set "$l" down ;;
       route-delete) fault "route-delete#$i" "ip route del $TOPO_LAN_NET" delete_lan_route ;;
-    esac || { ok=false; sample "$((i + 1))"; break; }
+      slirp-kill) fault "slirp-kill#$i" "SIGTERM to host_B's main slirp (every link drops)" signal_pid -TERM "$(main_slirp)" ;;
+    esac || { ok=false; kept_connections "$((i + 1))"; sample "$((i + 1))"; break; }
+    kept_connections "$((i + 1))"
     sample "$((i + 1))"
   done
 else
@@ -181,7 +214,7 @@ log "soak done in $(since "$T0")s, teardown clean: $CLEAN"
 
 # ---------------------------------------------------------------- summary
 statuses=""; for k in "${FAULT_ORDER[@]}"; do statuses+="$k=${FAULT_STATUS[$k]:-unknown} recover=${FAULT_RECOVER[$k]:-null}"$'\n'; done
-SOAK_FAULTS=$FAULTS SOAK_AT_REST=$AT_REST SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
+SOAK_KEPT_LOST=$KEPT_LOST_TOTAL SOAK_LOST_IN=$LOST_IN SOAK_KINDS="${KINDS[*]}" SOAK_FAULTS=$FAULTS SOAK_AT_REST=$AT_REST SOAK_OK=$ok SOAK_CLEAN=$CLEAN SOAK_STATUSES=$statuses python3 - "$SAMPLES" <<'EOF' | tee "$SYSTEST_OUT/summary.json"
 import json, os, statistics, sys
 samples = [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if os.path.exists(sys.argv[1]) else []
 ARENA = 64 << 20
@@ -268,6 +301,9 @@ summary = {
     "pipeMedianSecondHalf": statistics.median_low([s["fdPipe"] for s in samples[len(samples) // 2:]]) if len(samples) > 1 else None,
     "atRestBeforeFirstSample": os.environ["SOAK_AT_REST"] == "true",
     "fdTargetsDiff": fd_diff(samples[0]["faults"], samples[-1]["faults"]) if samples else None,
+    "kinds": os.environ["SOAK_KINDS"].split(),
+    # none of the soak's faults implicates a link's path: each master should outlive all of them
+    "keptConnectionsLost": int(os.environ["SOAK_KEPT_LOST"]), "lostIn": os.environ["SOAK_LOST_IN"].split(),
     "metrics": metrics, "faultStatus": status,
 }
 print(json.dumps(summary, separators=(",", ":")))
