@@ -131,9 +131,14 @@ public sealed class ChildReaper
 
         foreach (var (pid, command, status) in reaped)
         {
-            _vouched.TryRemove(pid, out _);
+            var vouched = _vouched.TryRemove(pid, out _);
             var owner = _owners.Keys.Select(o => o(pid)).FirstOrDefault(o => o is not null);
-            if (owner is null)
+            // A link's kept connection (its master, the master's ProxyCommand) is this process's child once the ssh that
+            // started it is gone, belongs to no chain and is only ever ended here on purpose (vouched): one that ends
+            // otherwise costs its link a fresh login at every hop, and nothing else would say when or how it ended.
+            if (owner is null && !vouched && command == "ssh")
+                Log.ForContext<ChildReaper>().Information("An ssh process that no chain owns and this service did not end has ended: pid {Pid}, {How} (a link's kept connection, its master or the master's ProxyCommand, is such a process)", pid, WaitStatus.Describe(status));
+            else if (owner is null)
                 Log.ForContext<ChildReaper>().Debug("Reaped zombie {Pid} ({Command}, wait status {Status}) that no chain owns", pid, command, status);
             else
                 Log.ForContext<ChildReaper>().Debug("Reaped zombie {Pid} ({Command}, wait status {Status}) of {Owner}", pid, command, status, owner);
