@@ -107,7 +107,7 @@ public sealed class ChildReaper
         }
         if (candidates.Count == 0) return 0;
 
-        var reaped = new List<(int Pid, string? Command, int Status)>();
+        var reaped = new List<(int Pid, string? Command, int Status, double? Lived)>();
         if (Exact)
         {
             RuntimeStartLock!.EnterWriteLock();
@@ -129,15 +129,18 @@ public sealed class ChildReaper
             foreach (var pid in candidates.Where(_vouched.ContainsKey)) TryReap(pid, self, reaped);
         }
 
-        foreach (var (pid, command, status) in reaped)
+        foreach (var (pid, command, status, lived) in reaped)
         {
             var vouched = _vouched.TryRemove(pid, out _);
             var owner = _owners.Keys.Select(o => o(pid)).FirstOrDefault(o => o is not null);
             // A link's kept connection (its master, the master's ProxyCommand) is this process's child once the ssh that
             // started it is gone, belongs to no chain and is only ever ended here on purpose (vouched): one that ends
             // otherwise costs its link a fresh login at every hop, and nothing else would say when or how it ended.
-            if (owner is null && !vouched && command == "ssh")
-                Log.ForContext<ChildReaper>().Information("An ssh process that no chain owns and this service did not end has ended: pid {Pid}, {How} (a link's kept connection, its master or the master's ProxyCommand, is such a process)", pid, WaitStatus.Describe(status));
+            // The first attempt's ssh forks its master through daemon(), whose short-lived middle process ends here too
+            // (status 0, within a second or two): only a process that lived longer is worth the line.
+            if (owner is null && !vouched && command == "ssh" && lived is not < MinKeptLifetimeSeconds)
+                Log.ForContext<ChildReaper>().Information("An ssh process that no chain owns and this service did not end has ended: pid {Pid}, {How} after {LivedSeconds} s (a link's kept connection, its master or the master's ProxyCommand, is such a process)",
+                    pid, WaitStatus.Describe(status), lived is { } l ? Math.Round(l, 1) : null);
             else if (owner is null)
                 Log.ForContext<ChildReaper>().Debug("Reaped zombie {Pid} ({Command}, wait status {Status}) that no chain owns", pid, command, status);
             else
@@ -175,11 +178,21 @@ public sealed class ChildReaper
         return ProcessTree.All().Where(p => p.ParentPid == self).Select(p => p.Pid);
     }
 
-    private static void TryReap(int pid, int self, List<(int, string?, int)> reaped)
+    /// <summary>Below this a reaped ssh is the master's daemon() middle process, not a kept connection (see <see cref="Sweep"/>).</summary>
+    private const double MinKeptLifetimeSeconds = 5;
+
+    private static void TryReap(int pid, int self, List<(int, string?, int, double?)> reaped)
     {
         if (ProcessTree.Stat(pid) is not { IsZombie: true } s || s.ParentPid != self) return;
         var command = Comm(pid);
-        if (Native.waitpid(pid, out var status, Native.WNOHANG) == pid) reaped.Add((pid, command, status));
+        var lived = Uptime() is { } up ? up - s.StartTime / 100.0 : (double?)null; // start time in 10 ms ticks since boot
+        if (Native.waitpid(pid, out var status, Native.WNOHANG) == pid) reaped.Add((pid, command, status, lived));
+    }
+
+    private static double? Uptime()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
     }
 
     private static string? Comm(int pid)

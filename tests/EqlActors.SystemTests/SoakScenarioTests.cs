@@ -52,6 +52,8 @@ public class SoakScenarioTests(ITestOutputHelper output)
         output.WriteLine($"anonymous RSS: {s.GetProperty("metrics").GetProperty("RssAnon")}, {anonSlope} MiB per 100 faults after the first 8; by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")}");
         Assert.True(anonSlope <= MaxAnonMiBPer100Faults, $"the daemon's anonymous memory grows like a leak: {anonSlope} MiB per 100 faults after the first 8 (by owner: {s.GetProperty("anonMiBPer100FaultsAfter8")})");
         Assert.True(s.GetProperty("teardownClean").GetBoolean(), "something was left after the final SIGTERM");
+        // No soak fault implicates a link's path: a kept ssh connection that ends costs its link a fresh login.
+        Assert.True(s.GetProperty("keptConnectionsLost").GetInt32() == 0, $"faults {s.GetProperty("lostIn")} ended a link's kept ssh connection (masters/N in the results)");
         Assert.Equal(0, exitCode);
     }
 

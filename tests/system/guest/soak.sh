@@ -7,7 +7,7 @@
 #   link-down   ip link set pppN down             route-delete the remote LAN's route deleted (LAN transfer too)
 #   slirp-kill  SIGTERM to host_B's main slirp (every link drops at once; only when named in SYSTEST_SOAK_KINDS)
 # None of these faults implicates a link's path, so each link's kept ssh connection (its master, remote.reuseConnection)
-# must outlive every one of them: the masters alive before a fault and gone after its recovery are counted per fault
+# must outlive every one of them (a pass condition): the masters alive before a fault and gone after its recovery are counted per fault
 # (sample key keptConnectionsLost; $SYSTEST_OUT/masters/N lists the processes before and after such a fault) and in
 # the summary (keptConnectionsLost: total, lostIn: the faults that lost one).
 # After the bring-up (once the daemon is at rest: recovery code loaded and first trim done, host_B probed) and after
@@ -314,6 +314,7 @@ s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 ok = (s["allRecovered"] and s["samples"] == s["faults"] + 1 and s["maxZombies"] == 0 and s["teardownClean"]
       and s["fdsStart"] is not None and abs(s["fdsEnd"] - s["fdsStart"]) <= 5
       and s["fdsSlopePer100Faults"] is not None and s["fdsSlopePer100Faults"] <= 10 and s["fdSocketGrowth"] <= 2
-      and s["pipeMedianSecondHalf"] is not None and s["pipeMedianSecondHalf"] <= s["pipeMedianFirstHalf"] + 4)
+      and s["pipeMedianSecondHalf"] is not None and s["pipeMedianSecondHalf"] <= s["pipeMedianFirstHalf"] + 4
+      and s["keptConnectionsLost"] == 0)
 sys.exit(0 if ok else 1)
 EOF
