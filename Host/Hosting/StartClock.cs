@@ -52,8 +52,7 @@ public static class StartClock
             var stat = File.ReadAllText("/proc/self/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             var startTicks = long.Parse(fields[19], CultureInfo.InvariantCulture);
-            var uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
-            return uptime * 1000 - startTicks * 10.0;
+            return Linux.ProcessTree.SecondsSinceBoot() is { } uptime ? uptime * 1000 - startTicks * 10.0 : double.NaN;
         }
         catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException or UnauthorizedAccessException)
         {

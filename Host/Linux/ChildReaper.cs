@@ -185,15 +185,10 @@ public sealed class ChildReaper
     {
         if (ProcessTree.Stat(pid) is not { IsZombie: true } s || s.ParentPid != self) return;
         var command = Comm(pid);
-        var lived = Uptime() is { } up ? up - s.StartTime / 100.0 : (double?)null; // start time in 10 ms ticks since boot
+        var lived = ProcessTree.SecondsSinceBoot() is { } up ? up - s.StartTime / 100.0 : (double?)null; // start time in 10 ms ticks since boot
         if (Native.waitpid(pid, out var status, Native.WNOHANG) == pid) reaped.Add((pid, command, status, lived));
     }
 
-    private static double? Uptime()
-    {
-        try { return double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
-    }
 
     private static string? Comm(int pid)
     {

@@ -145,5 +145,12 @@ public static class ProcessTree
         return members.Values.ToList();
     }
 
+    /// <summary>Seconds since boot (/proc/uptime): with a <see cref="ProcStat.StartTime"/> (10 ms ticks since boot), a process's age.</summary>
+    public static double? SecondsSinceBoot()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
+    }
+
     private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 }

@@ -33,23 +33,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             ssh = Path.Combine(sshd.Dir.Path, client);
             if (!Path.Exists(ssh)) File.CreateSymbolicLink(ssh, "/usr/bin/ssh");
         }
-        // host_B's slirp: records its pid, then holds the session until its stdin ends (the session closed).
-        var slirp = $"bin/slirp-mux-{Guid.NewGuid():N}"[..24];
-        var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
-        sshd.Install(slirp, $"#!/bin/sh\necho $$ >> \"{pids}\"\nexec cat >/dev/null\n");
-        // pppd: runs its pty option like pppd (/bin/sh -c), with a stdin that stays open as pppd's pty does.
-        var pppd = sshd.Dir.WriteScript("pppd-mux", "#!/bin/sh\nwhile [ $# -gt 1 ]; do [ \"$1\" = pty ] && pty=$2; shift; done\ntail -f /dev/null | /bin/sh -c \"$pty\"\n");
-        var run = Path.Combine(sshd.Dir.Path, "run");
-        Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
-        config = config with
-        {
-            Remote = config.Remote with { SshPath = ssh, ReuseConnection = true },
-            Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = "eqlamux" },
-            Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
-        };
-        var launch = new PppLaunch(0, config); // unit 0: the wrapper waits for no main slirp
-        var path = PppCommandLine.ControlPath(config, 0);
+        var (_, launch, path, pids) = KeptConnection("mux", ssh);
         var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
         using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
         try
@@ -119,21 +103,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
     [Fact]
     public async Task A_pppd_that_died_leaves_the_kept_connection_to_its_stop_and_the_next_attempt_reuses_it()
     {
-        var slirp = $"bin/slirp-died-{Guid.NewGuid():N}"[..24];
-        var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
-        sshd.Install(slirp, $"#!/bin/sh\necho $$ >> \"{pids}\"\nexec cat >/dev/null\n");
-        var pppd = sshd.Dir.WriteScript("pppd-died", "#!/bin/sh\nwhile [ $# -gt 1 ]; do [ \"$1\" = pty ] && pty=$2; shift; done\ntail -f /dev/null | /bin/sh -c \"$pty\"\n");
-        var run = Path.Combine(sshd.Dir.Path, "run-died");
-        Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
-        config = config with
-        {
-            Remote = config.Remote with { ReuseConnection = true },
-            Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = "eqladied" },
-            Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
-        };
-        var launch = new PppLaunch(0, config);
-        var path = PppCommandLine.ControlPath(config, 0);
+        var (_, launch, path, pids) = KeptConnection("died", "/usr/bin/ssh");
         var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
         using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
         try
@@ -190,6 +160,29 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
     [InlineData("ssh-9.2", "ssh-9.2")]
     public void The_command_name_is_the_file_name_cut_to_the_kernel_s_15_bytes(string path, string name) =>
         Assert.Equal(name, SshMasters.CommandName(path));
+
+    /// <summary>
+    /// One link with a kept connection through the jump host: host_B's slirp records its pid (one line per session in
+    /// the returned file) and holds the session until its stdin ends; pppd runs its pty option like pppd (/bin/sh -c),
+    /// with a stdin that stays open as pppd's pty does. Unit 0: the wrapper waits for no main slirp.
+    /// </summary>
+    private (BundleConfig Config, PppLaunch Launch, string ControlPath, string Pids) KeptConnection(string tag, string ssh)
+    {
+        var slirp = $"bin/slirp-{tag}-{Guid.NewGuid():N}"[..24];
+        var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
+        sshd.Install(slirp, $"#!/bin/sh\necho $$ >> \"{pids}\"\nexec cat >/dev/null\n");
+        var pppd = sshd.Dir.WriteScript($"pppd-{tag}", "#!/bin/sh\nwhile [ $# -gt 1 ]; do [ \"$1\" = pty ] && pty=$2; shift; done\ntail -f /dev/null | /bin/sh -c \"$pty\"\n");
+        var run = Path.Combine(sshd.Dir.Path, $"run-{tag}");
+        Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var config = sshd.Config(sshd.KnownHosts(sshd.BothHostLines()), jumps: 1, slirp: slirp);
+        config = config with
+        {
+            Remote = config.Remote with { SshPath = ssh, ReuseConnection = true },
+            Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = $"eqla{tag}" },
+            Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
+        };
+        return (config, new PppLaunch(0, config), PppCommandLine.ControlPath(config, 0), pids);
+    }
 
     private static List<int> Sessions(string file) =>
         File.Exists(file) ? File.ReadAllLines(file).Where(l => l.Length > 0).Select(int.Parse).ToList() : [];
