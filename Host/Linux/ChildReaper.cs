@@ -43,6 +43,7 @@ public sealed class ChildReaper
     private readonly PosixSignalRegistration? _sigchld;
     private readonly ConcurrentDictionary<Func<int, string?>, byte> _owners = new();
     private readonly ConcurrentDictionary<int, byte> _vouched = new();
+    private readonly object _sweeping = new();
     private long _reaped;
 
     private ChildReaper(TimeSpan period)
@@ -97,6 +98,14 @@ public sealed class ChildReaper
 
     /// <summary>Reaps every zombie child the runtime does not own, now. Returns how many were reaped.</summary>
     public int Sweep()
+    {
+        // One sweep at a time: the loop (woken by SIGCHLD) and a stop's own sweep run at once when a master ends, and
+        // one's clean-up of vouches for processes already gone took the vouch the other had just reaped, which logged
+        // a master this service had ended on purpose as one it had not (seen at a guest run's final stop).
+        lock (_sweeping) return SweepLocked();
+    }
+
+    private int SweepLocked()
     {
         var self = Environment.ProcessId;
         // Outside the lock: a zombie stays one until someone reaps it, and the check is repeated under the lock.
