@@ -43,22 +43,10 @@ public static class StartClock
         System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds, AppDomain.CurrentDomain.GetAssemblies().Length,
         Environment.CpuUsage.TotalTime.TotalMilliseconds);
 
-    // /proc/self/stat field 22 is the start time in clock ticks since boot; /proc/uptime is now since boot. Both are
-    // coarse (10 ms ticks) but the steps measured here take hundreds of milliseconds to seconds in the guest.
-    private static double ReadSinceStart()
-    {
-        try
-        {
-            var stat = File.ReadAllText("/proc/self/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var startTicks = long.Parse(fields[19], CultureInfo.InvariantCulture);
-            return Linux.ProcessTree.SecondsSinceBoot() is { } uptime ? uptime * 1000 - startTicks * 10.0 : double.NaN;
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException or UnauthorizedAccessException)
-        {
-            return double.NaN;
-        }
-    }
+    // The process's age from its start time (10 ms ticks since boot) and /proc/uptime: coarse, but the steps measured
+    // here take hundreds of milliseconds to seconds in the guest.
+    private static double ReadSinceStart() =>
+        Linux.ProcessTree.Stat(Environment.ProcessId) is { } self && Linux.ProcessTree.SecondsAlive(self) is { } alive ? alive * 1000 : double.NaN;
 }
 
 /// <summary>

@@ -194,10 +194,9 @@ public sealed class ChildReaper
     {
         if (ProcessTree.Stat(pid) is not { IsZombie: true } s || s.ParentPid != self) return;
         var command = Comm(pid);
-        var lived = ProcessTree.SecondsSinceBoot() is { } up ? up - s.StartTime / 100.0 : (double?)null; // start time in 10 ms ticks since boot
+        var lived = ProcessTree.SecondsAlive(s);
         if (Native.waitpid(pid, out var status, Native.WNOHANG) == pid) reaped.Add((pid, command, status, lived));
     }
-
 
     private static string? Comm(int pid)
     {

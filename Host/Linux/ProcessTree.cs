@@ -152,5 +152,8 @@ public static class ProcessTree
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>How long <paramref name="process"/> has lived, in seconds (its start time is in 10 ms ticks since boot); null when /proc/uptime cannot be read.</summary>
+    public static double? SecondsAlive(ProcStat process) => SecondsSinceBoot() is { } up ? up - process.StartTime / 100.0 : null;
+
     private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 }

@@ -33,7 +33,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             ssh = Path.Combine(sshd.Dir.Path, client);
             if (!Path.Exists(ssh)) File.CreateSymbolicLink(ssh, "/usr/bin/ssh");
         }
-        var (_, launch, path, pids) = KeptConnection("mux", ssh);
+        var (launch, path, pids) = KeptConnection("mux", ssh);
         var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
         using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
         try
@@ -103,7 +103,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
     [Fact]
     public async Task A_pppd_that_died_leaves_the_kept_connection_to_its_stop_and_the_next_attempt_reuses_it()
     {
-        var (_, launch, path, pids) = KeptConnection("died", "/usr/bin/ssh");
+        var (launch, path, pids) = KeptConnection("died", "/usr/bin/ssh");
         var (jump0, target0) = (Auths(sshd.Jump), Auths(sshd.Target));
         using var ppp = new LinuxPppProcesses(sshd.Dir.Path);
         try
@@ -166,7 +166,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
     /// the returned file) and holds the session until its stdin ends; pppd runs its pty option like pppd (/bin/sh -c),
     /// with a stdin that stays open as pppd's pty does. Unit 0: the wrapper waits for no main slirp.
     /// </summary>
-    private (BundleConfig Config, PppLaunch Launch, string ControlPath, string Pids) KeptConnection(string tag, string ssh)
+    private (PppLaunch Launch, string ControlPath, string Pids) KeptConnection(string tag, string ssh)
     {
         var slirp = $"bin/slirp-{tag}-{Guid.NewGuid():N}"[..24];
         var pids = Path.Combine(sshd.Home, slirp.Replace("bin/", "") + ".pids");
@@ -181,7 +181,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             Ppp = config.Ppp with { PppdPath = pppd, LinkNamePrefix = $"eqla{tag}" },
             Control = config.Control with { SocketPath = Path.Combine(run, "control.sock") },
         };
-        return (config, new PppLaunch(0, config), PppCommandLine.ControlPath(config, 0), pids);
+        return (new PppLaunch(0, config), PppCommandLine.ControlPath(config, 0), pids);
     }
 
     private static List<int> Sessions(string file) =>
