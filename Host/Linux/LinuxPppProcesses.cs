@@ -187,7 +187,11 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         // Its end is seen by the watcher (pidfd): a stop waits for that event instead of scanning /proc meanwhile.
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tracked = new Tracked(launch.Link, pid, null) { Events = events, ControlPath = ControlPathOf(launch), SshPath = launch.Config.Remote.SshPath, Exit = ended.Task };
+        var tracked = new Tracked(launch.Link, pid, null)
+        {
+            Events = events, ControlPath = ControlPathOf(launch), SshPath = launch.Config.Remote.SshPath, Exit = ended.Task,
+            Foreign = !ProcessTree.IsBelow(pid, Environment.ProcessId),
+        };
         _tracked[pid] = tracked;
         if (ifname is not null) events.InterfaceAssigned(launch.Link, pid, ifname);
         var thread = new Thread(() => WatchAdopted(tracked, stat.StartTime, ended)) { IsBackground = true, Name = $"pppd-watch-{pid}" };
@@ -273,7 +277,8 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         if (_disposed.IsCancellationRequested) return;
         ended.TrySetResult();
-        ReapOrphans(tracked, ProcessTree.All());
+        // (a foreign chain's orphans are never this process's: no read of every process before the exit is reported)
+        if (!tracked.Foreign) ReapOrphans(tracked, ProcessTree.All());
         Ended(tracked);
         tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
             "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
@@ -300,13 +305,20 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         // One look at the processes, for both what to spare and whom to signal, taken before pppd is signalled: a pppd
         // (or a stand-in) that ends at once has its children reparented to this subreaper while a walk of the
         // children lists runs, and the kept connection's ProxyCommand could be missed and then ended with pppd's group.
-        var all = Snapshot(tracked);
+        // A foreign chain (adopted from an earlier daemon) is looked for in every process, by session and process group,
+        // which pppd's end does not change, and its orphans go to init, not into a children list read here: pppd gets
+        // its SIGTERM before that look (~350 ms for 95 processes in the guest) instead of after it.
+        var early = tracked is { Foreign: true } && tracked.Exit is not { IsCompleted: true };
+        if (early) Native.kill(pid, Native.SIGTERM);
+        // Its members have been there since long before this stop, and whatever joins the chain later is found by the
+        // look after pppd's end: links stopping together share one walk (ProcessTree.AllShared).
+        var all = tracked is { Foreign: true } ? ProcessTree.AllShared(SharedLookAge) : Snapshot(tracked);
         var looked = clock.Elapsed;
         // pppd itself next, at once: it then ends the ip-down it is waiting for and exits while the rest of the look
         // (the chain, the kept connection's pipes) runs, instead of after it (the look took 0.8-1.9 s while three
         // links stopped at once in the guest). Only pppd: its group may hold the kept connection's ProxyCommand.
-        if (tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
-        var pppdSignalled = clock.Elapsed;
+        if (!early && tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
+        var pppdSignalled = early ? TimeSpan.Zero : clock.Elapsed;
         var chain = ProcessTree.Chain(pid, all);
         if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
@@ -351,7 +363,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         var rest = clock.Elapsed;
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
-        if (tracked is not null) ReapOrphans(tracked, Snapshot(tracked));
+        if (tracked is { Foreign: false }) ReapOrphans(tracked, Snapshot(tracked));
         // The kept connection (master, ProxyCommand) must outlive the stop: one that did not cost a slirp-kill's
         // recovery a fresh login in a clean-clone run, and nothing said whether this stop had spared it.
         var keptPids = tracked?.Spared.Keys.Order().ToList() ?? [];
@@ -360,6 +372,9 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
             process.Link, pid, (int)clock.Elapsed.TotalMilliseconds, (int)pppdSignalled.TotalMilliseconds, all.Count, (int)looked.TotalMilliseconds,
             (int)signalled.TotalMilliseconds, (int)exited.TotalMilliseconds, (int)rest.TotalMilliseconds, looks, string.Join(",", keptPids), string.Join(",", keptGone));
     }
+
+    /// <summary>How old a shared look at every process may be for a foreign chain's stop (see <see cref="ProcessTree.AllShared"/>).</summary>
+    private static readonly TimeSpan SharedLookAge = TimeSpan.FromMilliseconds(250);
 
     private static readonly Serilog.ILogger StopLog = Serilog.Log.ForContext<LinuxPppProcesses>();
 
@@ -440,6 +455,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// </summary>
     private static void ReapOrphans(Tracked tracked, IReadOnlyList<ProcStat> all)
     {
+        if (tracked.Foreign) return;
         foreach (var m in ProcessTree.Chain(tracked.Pid, all)) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
         foreach (var pid in tracked.Members.Keys)
         {
@@ -477,5 +493,11 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         public string? SshPath { get; init; }
         /// <summary>The kept connection's processes found in the chain, with their process group.</summary>
         public ConcurrentDictionary<int, int> Spared { get; } = new();
+        /// <summary>
+        /// No member of the chain can ever be this process's child: an adopted pppd that an earlier daemon started has
+        /// neither this process as its parent nor as an ancestor, so its members' orphans go to that pppd's own
+        /// ancestors (init), and reaping them here would only cost a read of every process.
+        /// </summary>
+        public bool Foreign { get; init; }
     }
 }

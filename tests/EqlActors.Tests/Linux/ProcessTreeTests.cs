@@ -53,6 +53,45 @@ public sealed class ProcessTreeTests
     }
 
     [Fact]
+    public async Task A_grandchild_is_below_this_process_and_its_parent_while_this_process_s_own_parent_is_not()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in new[] { "-c", "sleep 60 & wait" }) psi.ArgumentList.Add(a);
+        using var sh = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            await Fixtures.Wait.UntilAsync(() => ProcessTree.Children(sh.Id) is { Count: 1 }, TimeSpan.FromSeconds(20), "sh to fork its sleep");
+            var sleep = Assert.Single(ProcessTree.Children(sh.Id));
+            var self = Environment.ProcessId;
+            Assert.True(ProcessTree.IsBelow(sh.Id, self), "a child is below its parent");
+            Assert.True(ProcessTree.IsBelow(sleep, self), "a grandchild is below its grandparent");
+            Assert.True(ProcessTree.IsBelow(sleep, sh.Id));
+            Assert.False(ProcessTree.IsBelow(sh.Id, sleep), "a parent is not below its child");
+            // What an earlier daemon left is like this process's own parent: no parent link leads here from it.
+            Assert.False(ProcessTree.IsBelow(ProcessTree.Stat(self)!.ParentPid, self));
+            Assert.False(ProcessTree.IsBelow(1, self), "init is below nothing");
+            Assert.False(ProcessTree.IsBelow(int.MaxValue, self), "a process that is gone is below nothing");
+        }
+        finally
+        {
+            foreach (var pid in ProcessTree.Children(sh.Id)) Native.kill(pid, Native.SIGKILL);
+            if (!sh.WaitForExit(20_000)) sh.Kill();
+            sh.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void Looks_at_every_process_within_the_age_share_one_walk_and_an_older_one_is_walked_again()
+    {
+        var first = ProcessTree.AllShared(TimeSpan.FromHours(1));
+        Assert.Contains(first, p => p.Pid == Environment.ProcessId);
+        Assert.Same(first, ProcessTree.AllShared(TimeSpan.FromHours(1)));
+        var fresh = ProcessTree.AllShared(TimeSpan.Zero);
+        Assert.NotSame(first, fresh);
+        Assert.Contains(fresh, p => p.Pid == Environment.ProcessId);
+    }
+
+    [Fact]
     public void A_process_that_is_gone_has_no_children()
     {
         Assert.Empty(ProcessTree.Children(int.MaxValue));
