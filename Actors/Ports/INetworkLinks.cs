@@ -5,10 +5,16 @@ public sealed record LinkState(string Name, bool Exists, bool IsUp, int Mtu, boo
 {
     public long TxPackets { get; init; }
     public long RxPackets { get; init; }
+    /// <summary>The kernel's ifindex, 0 when unknown: one name may be several interfaces over time, one index is one.</summary>
+    public int Index { get; init; }
 }
 
 /// <summary>An interface appeared, changed or vanished.</summary>
-public sealed record LinkChanged(string Name, bool Exists, bool IsUp);
+public sealed record LinkChanged(string Name, bool Exists, bool IsUp)
+{
+    /// <summary>The kernel's ifindex, 0 when unknown: tells this interface from an earlier one of the same name.</summary>
+    public int Index { get; init; }
+}
 
 /// <summary>Network interfaces: their state, their up/down events and their counters.</summary>
 public interface INetworkLinks

@@ -9,6 +9,8 @@ namespace EqlActors.Simulation;
 public sealed class SimInterface(string name, int mtu)
 {
     public string Name { get; } = name;
+    /// <summary>Its ifindex, given when it is added: like the kernel's, never that of an earlier interface.</summary>
+    public int Index { get; internal set; }
     public bool IsUp { get; internal set; }
     public int Mtu { get; internal set; } = mtu;
     public long TxBytes { get; internal set; }
@@ -31,26 +33,28 @@ public sealed partial class SimulatedSystem
     // What the Linux system keeps in a file of the daemon's runtime directory: it outlives any daemon (bundle actor).
     private readonly Dictionary<string, string> _sysctlKept = [];
     private readonly List<Action<LinkChanged>> _subscribers = [];
+    private int _lastIndex;
 
     private void InitKernel()
     {
-        _interfaces["lo"] = new SimInterface("lo", 65536) { IsUp = true };
-        _interfaces["eth0"] = new SimInterface("eth0", 1500) { IsUp = true };
+        _interfaces["lo"] = new SimInterface("lo", 65536) { IsUp = true, Index = ++_lastIndex };
+        _interfaces["eth0"] = new SimInterface("eth0", 1500) { IsUp = true, Index = ++_lastIndex };
         _routes.Add(ForeignRoute);
         _sysctl[TcpReorderingKey] = TcpReorderingDefault;
     }
 
     private void AddInterface(SimInterface iface)
     {
+        iface.Index = ++_lastIndex;
         _interfaces[iface.Name] = iface;
         Announce(iface.Name);
     }
 
     private void RemoveInterface(string name)
     {
-        if (!_interfaces.Remove(name)) return;
+        if (!_interfaces.Remove(name, out var gone)) return;
         DropRoutesVia(name);
-        Announce(name);
+        Announce(name, gone.Index);
     }
 
     private void SetUp(SimInterface iface, bool up)
@@ -64,14 +68,14 @@ public sealed partial class SimulatedSystem
 
     private void DropRoutesVia(string device) => _routes.RemoveAll(r => r.Device == device);
 
-    private void Announce(string name)
+    private void Announce(string name, int goneIndex = 0)
     {
-        var change = _interfaces.TryGetValue(name, out var i) ? new LinkChanged(name, true, i.IsUp) : new LinkChanged(name, false, false);
+        var change = _interfaces.TryGetValue(name, out var i) ? new LinkChanged(name, true, i.IsUp) { Index = i.Index } : new LinkChanged(name, false, false) { Index = goneIndex };
         foreach (var subscriber in _subscribers.ToArray()) Deliver(() => subscriber(change));
     }
 
     private LinkState StateOf(string name) => _interfaces.TryGetValue(name, out var i)
-        ? new LinkState(name, true, i.IsUp, i.Mtu, IsEnslaved(name), i.TxBytes, i.RxBytes) { TxPackets = i.TxPackets, RxPackets = i.RxPackets }
+        ? new LinkState(name, true, i.IsUp, i.Mtu, IsEnslaved(name), i.TxBytes, i.RxBytes) { TxPackets = i.TxPackets, RxPackets = i.RxPackets, Index = i.Index }
         : new LinkState(name, false, false, 0, false, 0, 0);
 
     private sealed class LinksPort(SimulatedSystem sim) : INetworkLinks

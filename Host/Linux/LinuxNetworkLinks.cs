@@ -73,7 +73,7 @@ public sealed class LinuxNetworkLinks : INetworkLinks, IDisposable
                     {
                         var l = Rtnetlink.ParseLink(buf, m);
                         return Task.FromResult(new LinkState(name, true, (l.Flags & Rtnetlink.IFF_UP) != 0, l.Mtu ?? 0,
-                            (l.Flags & Rtnetlink.IFF_SLAVE) != 0, l.TxBytes ?? 0, l.RxBytes ?? 0) { TxPackets = l.TxPackets ?? 0, RxPackets = l.RxPackets ?? 0 });
+                            (l.Flags & Rtnetlink.IFF_SLAVE) != 0, l.TxBytes ?? 0, l.RxBytes ?? 0) { TxPackets = l.TxPackets ?? 0, RxPackets = l.RxPackets ?? 0, Index = l.Index });
                     }
                 }
             }
@@ -123,7 +123,7 @@ public sealed class LinuxNetworkLinks : INetworkLinks, IDisposable
                         if (l.Name is null) continue;
                         try
                         {
-                            onChange(new LinkChanged(l.Name, !l.Deleted, !l.Deleted && (l.Flags & Rtnetlink.IFF_UP) != 0));
+                            onChange(new LinkChanged(l.Name, !l.Deleted, !l.Deleted && (l.Flags & Rtnetlink.IFF_UP) != 0) { Index = l.Index });
                         }
                         catch (Exception)
                         {

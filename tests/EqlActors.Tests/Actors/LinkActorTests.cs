@@ -423,6 +423,54 @@ public class LinkActorTests : BundleSpec
     }
 
     [Fact]
+    public void The_kept_connection_is_asked_while_the_chain_stops_not_after_it()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Drain(_parent);
+
+        // (the link fails 1 s later, when pppd has not exited meanwhile)
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromMilliseconds(1500));
+
+        // The chain's stop lingers 3 s: the master has already been asked, and the attempt is not over yet.
+        Assert.Equal(FailureClass.InterfaceDown, Assert.Single(Drain(_bundle).OfType<LinkDown>()).Class);
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.NotEmpty(LocalChain());
+        Assert.Empty(Drain(_parent));
+
+        Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+        Assert.Contains(0, Sim.KeptConnections);
+        Assert.IsType<LinkAttemptFailed>(Drain(_parent)[0]);
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
+    public void A_frozen_master_found_while_the_chain_stops_is_ended_only_after_the_chain_is_gone()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Drain(_parent);
+        Assert.True(Sim.FreezeConnection(0));
+
+        Assert.True(Sim.TakeLinkDown(0));
+        Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(1, Sim.ConnectionChecks);
+        Assert.Equal(0, Sim.ConnectionEndRequests);
+        Assert.NotEmpty(LocalChain());
+
+        Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(1, Sim.ConnectionEndRequests);
+        Assert.Empty(Sim.KeptConnections);
+        Assert.IsType<LinkAttemptFailed>(Drain(_parent)[0]);
+        Assert.Empty(LocalChain());
+    }
+
+    [Fact]
     public void An_interface_down_with_a_frozen_master_ends_the_connection_so_the_next_attempt_connects_afresh()
     {
         Start();
@@ -460,6 +508,62 @@ public class LinkActorTests : BundleSpec
     }
 
     [Fact]
+    public void An_adopted_link_fails_on_its_own_interface_s_down_event_without_waiting_for_a_slow_read()
+    {
+        // As in the guest after the main slirp died: every pppN goes down at once and RTM_GETLINK waits seconds.
+        var slow = false;
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Readopt(p => p with { Links = new SlowReads(p.Links, Clock, () => slow, TimeSpan.FromSeconds(3)) });
+        slow = true;
+
+        Assert.True(Sim.TakeLinkDown(0));
+        AdvanceUntil(() => Drain(_bundle).OfType<LinkDown>().Any(d => d.Class == FailureClass.InterfaceDown), TimeSpan.FromMilliseconds(300),
+            "the adopted link down on its interface's event, not after the 3 s read");
+    }
+
+    [Fact]
+    public void A_down_event_about_an_earlier_interface_of_the_same_name_fails_no_healthy_link()
+    {
+        EventsByHand? links = null;
+        Start();
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        var ifname = Sim.InterfaceOf(0)!;
+        var index = Sim.Interface(ifname).Index;
+        Readopt(p => p with { Links = links = new EventsByHand(p.Links) });
+
+        // A previous chain's interface of the same name had another index; an event may also carry none. Both are
+        // judged by a read of the interface as it is now (up), never as they say: an adopted link would fail at once.
+        links!.Emit(new LinkChanged(ifname, false, false) { Index = index + 1000 });
+        links.Emit(new LinkChanged(ifname, true, false));
+        Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Empty(Drain(_bundle).OfType<LinkDown>());
+        Assert.True(IsUp());
+    }
+
+    /// <summary>The simulated interfaces, with events that the test sends as well as the simulated kernel's.</summary>
+    private sealed class EventsByHand(INetworkLinks inner) : INetworkLinks
+    {
+        private readonly List<Action<LinkChanged>> _subscribers = [];
+
+        public IDisposable Subscribe(Action<LinkChanged> onChange)
+        {
+            lock (_subscribers) _subscribers.Add(onChange);
+            return inner.Subscribe(onChange);
+        }
+
+        public Task<LinkState> GetAsync(string name, CancellationToken ct = default) => inner.GetAsync(name, ct);
+
+        public void Emit(LinkChanged change)
+        {
+            Action<LinkChanged>[] all;
+            lock (_subscribers) all = [.. _subscribers];
+            foreach (var s in all) s(change);
+        }
+    }
+
+    [Fact]
     public void An_adopted_pppd_s_exit_keeps_the_connection_only_when_its_master_answers()
     {
         Start();
@@ -494,7 +598,7 @@ public class LinkActorTests : BundleSpec
     }
 
     /// <summary>The link actor ends without a stop (a daemon killed): a new one adopts the chain left running.</summary>
-    private void Readopt()
+    private void Readopt(Func<SystemPorts, SystemPorts>? ports = null)
     {
         var gone = CreateTestProbe();
         gone.Watch(_host);
@@ -502,7 +606,7 @@ public class LinkActorTests : BundleSpec
         gone.ExpectTerminated(_host);
         _bundle = CreateTestProbe();
         _parent = CreateTestProbe();
-        var ctx = new BundleContext("bundle", Config, Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
+        var ctx = new BundleContext("bundle", Config, ports?.Invoke(Sim.Ports) ?? Sim.Ports, _bundle.Ref, SimulationHosting.Dispatcher, new Random(1));
         _host = Root.CreateChild(Props.Create(() => new ProbeParent(LinkActor.Props(ctx, 0), "pppd", _parent.Ref)).WithDispatcher(SimulationHosting.Dispatcher), "host-2");
         var seen = new List<object>();
         AdvanceUntil(() =>

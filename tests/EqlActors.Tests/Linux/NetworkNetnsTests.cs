@@ -72,6 +72,17 @@ public sealed class NetworkNetnsTests : IDisposable
         _a.Ip("link", "del", "t0");
         await Wait.UntilAsync(() => events.Any(e => e.Change is { Name: "t0", Exists: false }), TimeSpan.FromSeconds(30), "t0 deletion event", pollMs: 1);
         Assert.Contains(events, e => e.Change is { Name: "t0", Exists: true });
+        // Every event of one interface carries its ifindex, its deletion included; one of the same name made again
+        // has another (what lets a link actor tell its interface's "down" from a previous chain's).
+        var first = events.Where(e => e.Change.Name == "t0").Select(e => e.Change.Index).Distinct().ToList();
+        Assert.True(first is [> 0], $"t0's events carry one index: [{string.Join(", ", first)}]");
+        events.Clear();
+        _a.Ip("link", "add", "t0", "type", "veth", "peer", "name", "t1");
+        await Wait.UntilAsync(() => events.Any(e => e.Change is { Name: "t0", Exists: true }), TimeSpan.FromSeconds(30), "the new t0's event", pollMs: 1);
+        var again = events.First(e => e.Change is { Name: "t0", Exists: true }).Change.Index;
+        Assert.NotEqual(first[0], again);
+        Assert.Equal(again, (await links.GetAsync("t0")).Index);
+        _a.Ip("link", "del", "t0");
     }
 
     [Fact]
