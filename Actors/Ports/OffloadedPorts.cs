@@ -9,8 +9,9 @@ namespace EqlActors.Ports;
 /// </summary>
 public static class OffloadedPorts
 {
-    public static SystemPorts Wrap(SystemPorts ports, PortThreads threads) => new(
-        new Ppp(ports.Ppp, threads),
+    /// <param name="processes">The pppd port's own threads (<see cref="PortThreads.Processes"/>); null: <paramref name="threads"/>.</param>
+    public static SystemPorts Wrap(SystemPorts ports, PortThreads threads, PortThreads? processes = null) => new(
+        new Ppp(ports.Ppp, processes ?? threads),
         new Links(ports.Links, threads),
         new Eql(ports.Eql, threads),
         new Routes(ports.Routes, threads),

@@ -214,7 +214,7 @@ public static class ServiceHost
                     // The simulated world runs on the actor system's own scheduler: in real time here.
                     state.Simulation = new SimulatedSystem(system.Scheduler, config);
                     // Off the actors' threads like the Linux ports, so that the daemon behaves the same on both.
-                    ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared);
+                    ports = OffloadedPorts.Wrap(state.Simulation.Ports, PortThreads.Shared, PortThreads.Processes);
                 }
                 else ports = state.Ports ?? LinuxSystem.Create(config, ppp: state.Prelaunched);
                 state.Ports = ports;

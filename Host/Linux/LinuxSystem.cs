@@ -27,5 +27,5 @@ public static class LinuxSystem
         Probe = new LinuxHealthProbe(),
         // Beside the control socket: a daemon that replaces this one (after a kill) finds what to put back there.
         SysctlOriginals = SysctlOriginalsFile.ForSocket(config.Control.SocketPath),
-    }, PortThreads.Shared);
+    }, PortThreads.Shared, PortThreads.Processes);
 }

@@ -56,7 +56,7 @@ public class PortThreadTests : TestKit
         var calls = new ConcurrentQueue<object>();
         var p = sim.Ports;
         var recorded = new SystemPorts(Record(p.Ppp, calls), Record(p.Links, calls), Record(p.Eql, calls), Record(p.Routes, calls), Record(p.Sysctl, calls), Record(p.Remote, calls));
-        var bundle = Sys.CreateBundle(config, OffloadedPorts.Wrap(recorded, PortThreads.Shared));
+        var bundle = Sys.CreateBundle(config, OffloadedPorts.Wrap(recorded, PortThreads.Shared, PortThreads.Processes));
 
         bundle.Tell(new StartBundle());
         await AwaitConditionAsync(async () => (await bundle.Ask<BundleStatus>(new GetBundleStatus())).Ready, TimeSpan.FromSeconds(60));
@@ -70,6 +70,9 @@ public class PortThreadTests : TestKit
         foreach (var name in new[] { "IPppProcesses.StartAsync", "IPppProcesses.StopAsync", "INetworkLinks.GetAsync", "IEqlDriver.EnslaveAsync", "IRoutes.AddAsync", "IRemoteHost.ProbeSlirpWithoutAttachingAsync" })
             Assert.Contains(all, c => c.Name == name);
         Assert.All(all, c => Assert.True(c.Thread?.StartsWith(PortThreads.ThreadNamePrefix) == true && !c.PoolThread, $"{c.Name} ran on {c.Thread ?? "an unnamed thread"} (pool: {c.PoolThread})"));
+        // pppd's chains on their own lane, never queued behind a netlink call waiting for RTNL; everything else never on it.
+        var lane = PortThreads.ThreadNamePrefix + "ppp-";
+        Assert.All(all, c => Assert.True(c.Name.StartsWith("IPppProcesses.", StringComparison.Ordinal) == c.Thread!.StartsWith(lane, StringComparison.Ordinal), $"{c.Name} ran on {c.Thread}"));
     }
 
     [Fact]
