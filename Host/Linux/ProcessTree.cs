@@ -107,15 +107,25 @@ public static class ProcessTree
     public static IReadOnlyList<ProcStat> Descendants(int root, string proc = "/proc")
     {
         var found = new Dictionary<int, ProcStat>();
+        var tried = new HashSet<int>();
         var next = new Queue<int>(Children(root, proc));
-        while (next.Count > 0)
+        while (true)
         {
-            var pid = next.Dequeue();
-            if (found.ContainsKey(pid) || Stat(pid, proc) is not { } s) continue;
-            found[pid] = s;
-            foreach (var child in Children(pid, proc)) next.Enqueue(child);
+            while (next.Count > 0)
+            {
+                var pid = next.Dequeue();
+                if (!tried.Add(pid) || Stat(pid, proc) is not { } s) continue;
+                found[pid] = s;
+                foreach (var child in Children(pid, proc)) next.Enqueue(child);
+            }
+            // A process whose parent ends while the walk runs moves to the subreaper's list: read after it, it was in
+            // neither. The root's list is read again until it holds nothing new. Missed that way, a link's first chain's
+            // ProxyCommand (reparented here when the mux client under pppd ended at the main slirp's death) was no
+            // member, so not spared, and pppd's group signal ended it and the kept connection with it: a fresh login
+            // for link 0 at slirp-kill in three clean-clone runs.
+            foreach (var child in Children(root, proc)) if (!tried.Contains(child)) next.Enqueue(child);
+            if (next.Count == 0) return found.Values.ToList();
         }
-        return found.Values.ToList();
     }
 
     /// <summary>

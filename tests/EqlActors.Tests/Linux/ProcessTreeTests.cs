@@ -92,6 +92,49 @@ public sealed class ProcessTreeTests
     }
 
     [Fact]
+    public void A_grandchild_reparented_to_the_root_while_the_walk_runs_is_still_found()
+    {
+        // A /proc of three processes: root 1, its child 10, and 11, which moves from 10's children list to the root's
+        // (10 ended, the root is a subreaper) after the walk read the root's list and before it read 10's. 10's list is
+        // a FIFO: when the walk opens it, a thread moves 11 in the root's list, then closes the FIFO empty.
+        var proc = Directory.CreateTempSubdirectory("proctree-").FullName;
+        var rootList = Path.Combine(proc, "1", "task", "1", "children");
+        var list10 = Path.Combine(proc, "10", "task", "10", "children");
+        Thread? serve = null;
+        try
+        {
+            foreach (var (pid, ppid) in new[] { (1, 0), (10, 1), (11, 1) })
+            {
+                Directory.CreateDirectory(Path.Combine(proc, $"{pid}", "task", $"{pid}"));
+                File.WriteAllText(Path.Combine(proc, $"{pid}", "stat"), $"{pid} (p{pid}) S {ppid} {pid} {pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 {100 + pid} 0 0");
+            }
+            File.WriteAllText(rootList, "10 ");
+            File.WriteAllText(Path.Combine(proc, "11", "task", "11", "children"), "");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [list10])) mkfifo.WaitForExit();
+            serve = new Thread(() =>
+            {
+                using var writer = new FileStream(list10, FileMode.Open, FileAccess.Write); // returns once the walk opens it
+                File.WriteAllText(rootList, "10 11 ");
+            }) { IsBackground = true };
+            serve.Start();
+
+            var below = ProcessTree.Descendants(1, proc).Select(p => p.Pid).Order().ToList();
+
+            Assert.Equal([10, 11], below);
+        }
+        finally
+        {
+            // A walk that never read 10's list leaves the thread waiting for a reader: be that reader.
+            if (serve is not null && !serve.Join(TimeSpan.FromSeconds(5)))
+            {
+                using (new FileStream(list10, FileMode.Open, FileAccess.Read)) { }
+                serve.Join(TimeSpan.FromSeconds(10));
+            }
+            Directory.Delete(proc, true);
+        }
+    }
+
+    [Fact]
     public void A_process_that_is_gone_has_no_children()
     {
         Assert.Empty(ProcessTree.Children(int.MaxValue));
