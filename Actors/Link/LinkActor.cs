@@ -290,7 +290,7 @@ public sealed class LinkActor : PortActor
         _reading = true;
         RunRead(ct => _ctx.Ports.Links.GetAsync(ifname, ct), state =>
         {
-            Judge(ifname, state);
+            Judge(ifname, state.Exists, state.IsUp, state.Index);
             ReadAgainIfAsked();
         }, ex =>
         {
@@ -299,16 +299,17 @@ public sealed class LinkActor : PortActor
         });
     }
 
-    private void Judge(string ifname, LinkState state)
+    /// <summary>The interface as a read or an event of its own saw it: <paramref name="index"/> is its ifindex (0: unknown).</summary>
+    private void Judge(string ifname, bool exists, bool isUp, int index)
     {
         if (ifname != _interface) return;
-        var up = state.Exists && state.IsUp;
+        var up = exists && isUp;
         if (up && _phase == LinkPhase.Starting)
         {
-            _interfaceIndex = state.Index;
+            _interfaceIndex = index;
             EnterUp();
         }
-        else if (!up && _phase == LinkPhase.Up) AwaitExitOrFail(state.Exists ? $"{ifname} went down while pppd kept running" : $"{ifname} vanished");
+        else if (!up && _phase == LinkPhase.Up) AwaitExitOrFail(exists ? $"{ifname} went down while pppd kept running" : $"{ifname} vanished");
     }
 
     /// <summary>
@@ -322,7 +323,7 @@ public sealed class LinkActor : PortActor
     {
         if (_interface is not { } ifname) return;
         if (change.Index != 0 && change.Index == _interfaceIndex)
-            Judge(ifname, new LinkState(ifname, change.Exists, change.IsUp, 0, false, 0, 0) { Index = change.Index });
+            Judge(ifname, change.Exists, change.IsUp, change.Index);
         else CheckInterface();
     }
 

@@ -277,8 +277,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         if (_disposed.IsCancellationRequested) return;
         ended.TrySetResult();
-        // (a foreign chain's orphans are never this process's: no read of every process before the exit is reported)
-        if (!tracked.Foreign) ReapOrphans(tracked, ProcessTree.All());
+        ReapOrphans(tracked);
         Ended(tracked);
         tracked.Events.Exited(new PppExit(tracked.Link, tracked.Pid, -1,
             "adopted pppd ended (its exit status is unknown: it is not a child of this process)", FailureKind.Transient));
@@ -301,24 +300,25 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         if (tracked is not null) tracked.Stopping = true;
         // A pppd known to be gone leads nothing any more: its pid may be another process's now, and what is left of
         // its group may be the kept connection's ProxyCommand.
-        var leadsGroup = tracked?.Exit is not { IsCompleted: true } && Native.getpgid(pid) == pid;
+        var pppdLive = tracked?.Exit is not { IsCompleted: true };
+        var leadsGroup = pppdLive && Native.getpgid(pid) == pid;
         // One look at the processes, for both what to spare and whom to signal, taken before pppd is signalled: a pppd
         // (or a stand-in) that ends at once has its children reparented to this subreaper while a walk of the
         // children lists runs, and the kept connection's ProxyCommand could be missed and then ended with pppd's group.
         // A foreign chain (adopted from an earlier daemon) is looked for in every process, by session and process group,
         // which pppd's end does not change, and its orphans go to init, not into a children list read here: pppd gets
         // its SIGTERM before that look (~350 ms for 95 processes in the guest) instead of after it.
-        var early = tracked is { Foreign: true } && tracked.Exit is not { IsCompleted: true };
-        if (early) Native.kill(pid, Native.SIGTERM);
+        var foreign = tracked is { Foreign: true };
+        if (foreign && pppdLive) Native.kill(pid, Native.SIGTERM);
         // Its members have been there since long before this stop, and whatever joins the chain later is found by the
         // look after pppd's end: links stopping together share one walk (ProcessTree.AllShared).
-        var all = tracked is { Foreign: true } ? ProcessTree.AllShared(SharedLookAge) : Snapshot(tracked);
+        var all = foreign ? ProcessTree.AllShared(SharedLookAge) : Snapshot(tracked);
         var looked = clock.Elapsed;
         // pppd itself next, at once: it then ends the ip-down it is waiting for and exits while the rest of the look
         // (the chain, the kept connection's pipes) runs, instead of after it (the look took 0.8-1.9 s while three
         // links stopped at once in the guest). Only pppd: its group may hold the kept connection's ProxyCommand.
-        if (!early && tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
-        var pppdSignalled = early ? TimeSpan.Zero : clock.Elapsed;
+        if (!foreign && tracked?.Exit is not { IsCompleted: true }) Native.kill(pid, Native.SIGTERM);
+        var pppdSignalled = foreign && pppdLive ? TimeSpan.Zero : clock.Elapsed;
         var chain = ProcessTree.Chain(pid, all);
         if (tracked is not null) Spare(tracked, chain, all);
         // A spared process in pppd's own group would get the group's signal: signal the members one by one then.
@@ -363,7 +363,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         }
         var rest = clock.Elapsed;
         if (tracked?.Exit is { } exit) await exit.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false); // reaped by the runtime
-        if (tracked is { Foreign: false }) ReapOrphans(tracked, Snapshot(tracked));
+        if (tracked is not null) ReapOrphans(tracked);
         // The kept connection (master, ProxyCommand) must outlive the stop: one that did not cost a slirp-kill's
         // recovery a fresh login in a clean-clone run, and nothing said whether this stop had spared it.
         var keptPids = tracked?.Spared.Keys.Order().ToList() ?? [];
@@ -415,7 +415,7 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
         foreach (var m in LiveMembers(tracked.Pid, tracked)) if (m.Pid != tracked.Pid) Native.kill(m.Pid, Native.SIGKILL);
         for (var i = 0; i < 50 && LiveMembers(tracked.Pid, tracked).Any(m => m.Pid != tracked.Pid); i++) await Task.Delay(20).ConfigureAwait(false);
-        ReapOrphans(tracked, Snapshot(tracked));
+        ReapOrphans(tracked);
     }
 
     /// <summary>
@@ -451,12 +451,13 @@ public sealed partial class LinuxPppProcesses : IPppProcesses, IDisposable
     /// <summary>
     /// Reaps members of the chain that were reparented to this process (as subreaper) and died. Members are
     /// vouched for (they were seen below pppd, so the runtime did not start them) in case the reaper cannot
-    /// tell the runtime's children apart.
+    /// tell the runtime's children apart. A foreign chain's orphans are never this process's: nothing is read for it
+    /// (each read of every process cost an adopted link's stop, and its watcher's report of the exit, ~350 ms in the guest).
     /// </summary>
-    private static void ReapOrphans(Tracked tracked, IReadOnlyList<ProcStat> all)
+    private void ReapOrphans(Tracked tracked)
     {
         if (tracked.Foreign) return;
-        foreach (var m in ProcessTree.Chain(tracked.Pid, all)) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
+        foreach (var m in ProcessTree.Chain(tracked.Pid, Snapshot(tracked))) if (!tracked.Spared.ContainsKey(m.Pid)) tracked.Members.TryAdd(m.Pid, m.StartTime);
         foreach (var pid in tracked.Members.Keys)
         {
             if (!RuntimeChildren.ContainsKey(pid)) ChildReaper.Shared.Vouch(pid);

@@ -31,6 +31,15 @@ public class LinkActorTests : BundleSpec
         _host = Root.CreateChild(Props.Create(() => new ProbeParent(LinkActor.Props(ctx, 0), "pppd", _parent.Ref)).WithDispatcher(SimulationHosting.Dispatcher), "host");
     }
 
+    /// <summary>Link 0 up, with stops that take 3 s of virtual time to end the chain; what it told so far is drained.</summary>
+    private void StartUpWithLingeringStops()
+    {
+        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
+        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
+        Drain(_bundle);
+        Drain(_parent);
+    }
+
     private bool IsUp() => Sim.InterfaceOf(0) is { } ifname && Sim.Interface(ifname) is { Exists: true, IsUp: true };
 
     private List<SimProcess> LocalChain() => [.. Sim.Processes.Where(p => !p.OnRemote && p.Link == 0)];
@@ -108,10 +117,7 @@ public class LinkActorTests : BundleSpec
     [Fact]
     public void Pppd_saying_modem_hangup_fails_the_link_at_once_without_waiting_for_its_exit_or_the_interface()
     {
-        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
-        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
-        Drain(_bundle);
-        Drain(_parent);
+        StartUpWithLingeringStops();
 
         // The remote end closed the line: pppd says so, then runs ip-down and waits for its children before it exits
         // (seconds in the guest). Here it never exits by itself and its interface stays as it is.
@@ -425,10 +431,7 @@ public class LinkActorTests : BundleSpec
     [Fact]
     public void The_kept_connection_is_asked_while_the_chain_stops_not_after_it()
     {
-        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
-        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
-        Drain(_bundle);
-        Drain(_parent);
+        StartUpWithLingeringStops();
 
         // (the link fails 1 s later, when pppd has not exited meanwhile)
         Assert.True(Sim.TakeLinkDown(0));
@@ -451,10 +454,7 @@ public class LinkActorTests : BundleSpec
     [Fact]
     public void A_frozen_master_found_while_the_chain_stops_is_ended_only_after_the_chain_is_gone()
     {
-        Start(new SimulationOptions { StopLinger = TimeSpan.FromSeconds(3) });
-        AdvanceUntil(IsUp, TimeSpan.FromSeconds(30), "link 0 up");
-        Drain(_bundle);
-        Drain(_parent);
+        StartUpWithLingeringStops();
         Assert.True(Sim.FreezeConnection(0));
 
         Assert.True(Sim.TakeLinkDown(0));

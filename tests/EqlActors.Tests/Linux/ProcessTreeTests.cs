@@ -22,62 +22,75 @@ public sealed class ProcessTreeTests
         Assert.Equal(comm, ProcessTree.Stat(pid)!.Comm);
     }
 
+    /// <summary>
+    /// A child sh of this process with <c>count</c> sleeps of its own, each already exec'd (a child is listed from its
+    /// fork, still named sh until it execs sleep). Disposing kills the sleeps first: sh's wait then reaps them and sh
+    /// exits by itself, leaving no orphan.
+    /// </summary>
+    private sealed class ShellWithSleeps : IDisposable
+    {
+        private readonly System.Diagnostics.Process _sh;
+
+        private ShellWithSleeps(System.Diagnostics.Process sh) => _sh = sh;
+
+        public int Pid => _sh.Id;
+
+        public static async Task<ShellWithSleeps> StartAsync(int count)
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            foreach (var a in new[] { "-c", string.Concat(Enumerable.Repeat("sleep 60 & ", count)) + "wait" }) psi.ArgumentList.Add(a);
+            var shell = new ShellWithSleeps(System.Diagnostics.Process.Start(psi)!);
+            try
+            {
+                await Fixtures.Wait.UntilAsync(
+                    () => ProcessTree.Children(shell.Pid) is { } kids && kids.Count == count && kids.All(pid => ProcessTree.Stat(pid)?.Comm == "sleep"),
+                    TimeSpan.FromSeconds(20), $"sh to fork {count} sleep(s) and each to exec sleep");
+                return shell;
+            }
+            catch
+            {
+                shell.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var pid in ProcessTree.Children(_sh.Id)) Native.kill(pid, Native.SIGKILL);
+            if (!_sh.WaitForExit(20_000)) _sh.Kill();
+            _sh.WaitForExit();
+            _sh.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Descendants_are_found_through_the_children_lists_grandchildren_included()
     {
         // sh forks two sleeps and waits for them: a child of this process with two children of its own.
-        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (var a in new[] { "-c", "sleep 60 & sleep 60 & wait" }) psi.ArgumentList.Add(a);
-        using var sh = System.Diagnostics.Process.Start(psi)!;
-        try
-        {
-            // A child is listed from its fork, still named sh until it execs sleep: wait for both names, not the count.
-            await Fixtures.Wait.UntilAsync(
-                () => ProcessTree.Children(sh.Id) is { Count: 2 } kids && kids.All(pid => ProcessTree.Stat(pid)?.Comm == "sleep"),
-                TimeSpan.FromSeconds(20), "sh to fork both sleeps and each to exec sleep");
-            var below = ProcessTree.Descendants(Environment.ProcessId);
-            var sleeps = ProcessTree.Children(sh.Id);
-            Assert.Contains(below, p => p.Pid == sh.Id && p.ParentPid == Environment.ProcessId);
-            Assert.All(sleeps, pid => Assert.Contains(below, p => p.Pid == pid && p.ParentPid == sh.Id && p.Comm == "sleep"));
-            Assert.DoesNotContain(below, p => p.Pid == Environment.ProcessId || p.Pid == 1);
-            // The same members as the chain found in a scan of every process.
-            Assert.Equal(ProcessTree.Chain(sh.Id).Select(p => p.Pid).Order(), ProcessTree.Chain(sh.Id, below).Select(p => p.Pid).Order());
-        }
-        finally
-        {
-            // The sleeps first: sh's wait then reaps them and sh exits by itself, leaving no orphan.
-            foreach (var pid in ProcessTree.Children(sh.Id)) Native.kill(pid, Native.SIGKILL);
-            if (!sh.WaitForExit(20_000)) sh.Kill();
-            sh.WaitForExit();
-        }
+        using var sh = await ShellWithSleeps.StartAsync(2);
+        var below = ProcessTree.Descendants(Environment.ProcessId);
+        var sleeps = ProcessTree.Children(sh.Pid);
+        Assert.Contains(below, p => p.Pid == sh.Pid && p.ParentPid == Environment.ProcessId);
+        Assert.All(sleeps, pid => Assert.Contains(below, p => p.Pid == pid && p.ParentPid == sh.Pid && p.Comm == "sleep"));
+        Assert.DoesNotContain(below, p => p.Pid == Environment.ProcessId || p.Pid == 1);
+        // The same members as the chain found in a scan of every process.
+        Assert.Equal(ProcessTree.Chain(sh.Pid).Select(p => p.Pid).Order(), ProcessTree.Chain(sh.Pid, below).Select(p => p.Pid).Order());
     }
 
     [Fact]
     public async Task A_grandchild_is_below_this_process_and_its_parent_while_this_process_s_own_parent_is_not()
     {
-        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (var a in new[] { "-c", "sleep 60 & wait" }) psi.ArgumentList.Add(a);
-        using var sh = System.Diagnostics.Process.Start(psi)!;
-        try
-        {
-            await Fixtures.Wait.UntilAsync(() => ProcessTree.Children(sh.Id) is { Count: 1 }, TimeSpan.FromSeconds(20), "sh to fork its sleep");
-            var sleep = Assert.Single(ProcessTree.Children(sh.Id));
-            var self = Environment.ProcessId;
-            Assert.True(ProcessTree.IsBelow(sh.Id, self), "a child is below its parent");
-            Assert.True(ProcessTree.IsBelow(sleep, self), "a grandchild is below its grandparent");
-            Assert.True(ProcessTree.IsBelow(sleep, sh.Id));
-            Assert.False(ProcessTree.IsBelow(sh.Id, sleep), "a parent is not below its child");
-            // What an earlier daemon left is like this process's own parent: no parent link leads here from it.
-            Assert.False(ProcessTree.IsBelow(ProcessTree.Stat(self)!.ParentPid, self));
-            Assert.False(ProcessTree.IsBelow(1, self), "init is below nothing");
-            Assert.False(ProcessTree.IsBelow(int.MaxValue, self), "a process that is gone is below nothing");
-        }
-        finally
-        {
-            foreach (var pid in ProcessTree.Children(sh.Id)) Native.kill(pid, Native.SIGKILL);
-            if (!sh.WaitForExit(20_000)) sh.Kill();
-            sh.WaitForExit();
-        }
+        using var sh = await ShellWithSleeps.StartAsync(1);
+        var sleep = Assert.Single(ProcessTree.Children(sh.Pid));
+        var self = Environment.ProcessId;
+        Assert.True(ProcessTree.IsBelow(sh.Pid, self), "a child is below its parent");
+        Assert.True(ProcessTree.IsBelow(sleep, self), "a grandchild is below its grandparent");
+        Assert.True(ProcessTree.IsBelow(sleep, sh.Pid));
+        Assert.False(ProcessTree.IsBelow(sh.Pid, sleep), "a parent is not below its child");
+        // What an earlier daemon left is like this process's own parent: no parent link leads here from it.
+        Assert.False(ProcessTree.IsBelow(ProcessTree.Stat(self)!.ParentPid, self));
+        Assert.False(ProcessTree.IsBelow(1, self), "init is below nothing");
+        Assert.False(ProcessTree.IsBelow(int.MaxValue, self), "a process that is gone is below nothing");
     }
 
     [Fact]
