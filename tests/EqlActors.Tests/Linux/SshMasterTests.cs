@@ -20,6 +20,14 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
 
     private static int Auths(Sshd s) => Accepted().Matches(s.Log).Count;
 
+    /// <summary>
+    /// Until both sshd logs hold at least these many logins: a log reaches this process through sshd's stderr, read
+    /// asynchronously, so a login's line may come after its session is visible (a clean-clone run read 1 login on
+    /// host_B where there had been 2). The counts are asserted after this, exact.
+    /// </summary>
+    private Task LoginsLoggedAsync(int jump, int target) =>
+        Wait.UntilAsync(() => Auths(sshd.Jump) >= jump && Auths(sshd.Target) >= target, TimeSpan.FromSeconds(30), $"{jump} logins in the jump host's log and {target} in host_B's");
+
     /// <param name="client">remote.sshPath: the stock client, or a link to it under another name (longer than the
     /// kernel's 15-byte command name), as which the master and its ProxyCommand then run.</param>
     [Theory]
@@ -40,6 +48,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
         {
             var first = await ppp.StartAsync(launch, new RecordingPppEvents());
             await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path, sshPath: ssh).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
+            await LoginsLoggedAsync(jump0 + 1, target0 + 1);
             Assert.Equal((jump0 + 1, target0 + 1), (Auths(sshd.Jump), Auths(sshd.Target)));
             var master = Assert.Single(SshMasters.Find(path, sshPath: ssh));
             Assert.Equal([$"{Path.GetFileName(ssh)}: {path} [mux]"], ProcessTree.CommandLine(master.Pid));
@@ -111,6 +120,7 @@ public sealed partial class SshMasterTests(SshdFixture sshd) : IClassFixture<Ssh
             var events = new RecordingPppEvents();
             var first = await ppp.StartAsync(launch, events);
             await Wait.UntilAsync(() => Sessions(pids).Count == 1 && SshMasters.Find(path).Count == 1, TimeSpan.FromSeconds(60), "the first session and the master");
+            await LoginsLoggedAsync(jump0 + 1, target0 + 1);
             var master = Assert.Single(SshMasters.Find(path));
             var all = ProcessTree.All();
             var proxy = Assert.Single(SshMasters.Family(master, all, all), m => ProcessTree.CommandLine(m.Pid)?.Contains("-W") == true);

@@ -61,6 +61,14 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
 
     private static int Logins(Sshd s) => Accepted().Matches(s.Log).Count;
 
+    /// <summary>
+    /// Until the jump host's log holds at least <paramref name="logins"/>: its lines reach this process through sshd's
+    /// stderr, read asynchronously, so a login's line may come after the call that made it returned. Counts are
+    /// asserted after this, exact.
+    /// </summary>
+    private Task JumpLoginsLoggedAsync(int logins) =>
+        Wait.UntilAsync(() => Logins(sshd.Jump) >= logins, TimeSpan.FromSeconds(30), $"{logins} logins in the jump host's log");
+
     [Fact]
     public async Task Host_B_behind_a_jump_host_is_asked_through_it_over_one_login_kept_between_checks()
     {
@@ -70,6 +78,7 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
         var (jump0, target0) = (Logins(sshd.Jump), Logins(sshd.Target));
         Assert.False(await away.HopAnswersAsync(away.Account, TimeSpan.FromSeconds(30)));
         Assert.False(await away.HopAnswersAsync(away.Account, TimeSpan.FromSeconds(30)));
+        await JumpLoginsLoggedAsync(jump0 + 1);
         Assert.Equal(jump0 + 1, Logins(sshd.Jump)); // one login for both checks
         Assert.Equal(1, away.OpenHopPaths);
         away.ReleaseHopPaths();
@@ -77,6 +86,7 @@ public sealed partial class HopCheckTests(SshdFixture sshd) : IClassFixture<Sshd
 
         var remote = new SshRemoteHost(config);
         Assert.True(await remote.HopAnswersAsync(config.Remote.Account, TimeSpan.FromSeconds(30)));
+        await JumpLoginsLoggedAsync(jump0 + 2);
         Assert.Equal(jump0 + 2, Logins(sshd.Jump));
         Assert.Equal(target0, Logins(sshd.Target)); // greeted, never logged in to
         Assert.Equal(0, remote.OpenHopPaths); // it answered: the link retries, the way is not needed any more
